@@ -1,0 +1,36 @@
+# labgrade — build and test.
+#
+#   make test      unit tests, then e2e tests on real kind (what CI runs)
+#   make unit      unit tests only (no Docker needed)
+#   make e2e-env   Docker engine + kind node image; last line = image name
+#   make build     bin/labgrade
+#   make generate  regenerate the JSON Schema and the spec reference
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+GO ?= go
+E2E_TIMEOUT ?= 45m
+
+.PHONY: test unit e2e e2e-env build generate
+
+build:
+	$(GO) build -o bin/labgrade ./cmd/labgrade
+
+unit:
+	$(GO) vet ./...
+	$(GO) vet -tags e2e ./e2e/
+	$(GO) test -count=1 ./...
+
+e2e-env:
+	@hack/e2e-env.sh
+
+# The node image comes from hack/e2e-env.sh (last stdout line); its progress
+# goes to stderr. go test -v prints every e2e case with its duration.
+e2e:
+	@img=$$(hack/e2e-env.sh | tail -n 1); \
+	echo "e2e: node image $$img"; \
+	LABGRADE_NODE_IMAGE="$$img" $(GO) test -tags e2e -v -count=1 -timeout $(E2E_TIMEOUT) ./e2e/
+
+test: unit e2e
+
+generate:
+	$(GO) run ./hack/gen-schema

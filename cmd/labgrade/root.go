@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"runtime/debug"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/labgrade/labgrade"
+	"github.com/labgrade/labgrade/grader/catalog"
+	"github.com/labgrade/labgrade/grader/lab"
+	"github.com/labgrade/labgrade/grader/result"
+)
+
+// version is set at release time with -ldflags "-X main.version=v1.2.3".
+var version = ""
+
+func labgradeVersion() string {
+	if version != "" {
+		return version
+	}
+	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" {
+		return bi.Main.Version
+	}
+	return "dev"
+}
+
+// globalFlags apply to every command.
+type globalFlags struct {
+	labsDir string
+}
+
+// exitError carries an exit code out of a command.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+func execute(args []string, stdout, stderr io.Writer) int {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:           "labgrade",
+		Short:         "Grade hands-on Kubernetes and MLOps labs on kind clusters",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.PersistentFlags().StringVar(&g.labsDir, "labs-dir", "", "directory of labs (default: ./labs, else the labs built into labgrade)")
+	root.AddCommand(newListCmd(g), newDescribeCmd(g), newRunCmd(g), newUpCmd(g), newCheckCmd(g), newDownCmd(g), newVersionCmd())
+	root.SetArgs(args)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	go func() {
+		<-ctx.Done()
+		// First Ctrl-C: cancel and clean up. A second one kills at once.
+		stop()
+		if ctx.Err() != nil {
+			fmt.Fprintln(stderr, "labgrade: interrupted, cleaning up (Ctrl-C again to quit now)")
+		}
+	}()
+	err := root.ExecuteContext(ctx)
+	var ee exitError
+	switch {
+	case err == nil:
+		return 0
+	case errors.As(err, &ee):
+		return ee.code
+	}
+	fmt.Fprintln(stderr, "labgrade:", err)
+	return result.ExitError
+}
+
+// loadLab opens the catalog and loads one lab; a lab with problems prints
+// them all (file:line:col each) and exits 2.
+func loadLab(g *globalFlags, name string, stderr io.Writer) (*lab.Lab, error) {
+	c, err := catalog.Open(g.labsDir, labgrade.Content)
+	if err != nil {
+		return nil, err
+	}
+	l, err := c.Load(name)
+	if err != nil {
+		var le *lab.Error
+		if errors.As(err, &le) {
+			fmt.Fprintln(stderr, le.Error())
+			fmt.Fprintf(stderr, "labgrade: lab %s has %d problem(s)\n", name, len(le.Problems))
+			return nil, exitError{result.ExitError}
+		}
+		return nil, err
+	}
+	return l, nil
+}

@@ -1,0 +1,125 @@
+package apply
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/labgrade/labgrade/grader/cluster"
+)
+
+// FieldManager is the server-side apply field manager labgrade uses.
+const FieldManager = "labgrade"
+
+// Apply server-side applies objs, namespaced ones into defaultNamespace
+// unless they name their own. Namespaces and CRDs go first, and CRDs are
+// waited for until established, so custom resources in the same set apply.
+// Every failing object is reported (file:line: Kind/name: reason); the
+// others are still applied.
+func Apply(ctx context.Context, c *cluster.Clients, objs []Object, defaultNamespace string) error {
+	ordered := append([]Object(nil), objs...)
+	sort.SliceStable(ordered, func(i, j int) bool { return rank(ordered[i]) < rank(ordered[j]) })
+	var problems []string
+	crdsPending := false
+	for _, o := range ordered {
+		if crdsPending && rank(o) == 2 {
+			c.Mapper.Reset() // new kinds exist now
+			crdsPending = false
+		}
+		if err := applyOne(ctx, c, o, defaultNamespace); err != nil {
+			problems = append(problems, fmt.Sprintf("%s: %s: %v", o.Where(), o.Ref(), err))
+			continue
+		}
+		if isCRD(o) {
+			if err := waitEstablished(ctx, c, o.GetName()); err != nil {
+				problems = append(problems, fmt.Sprintf("%s: %s: %v", o.Where(), o.Ref(), err))
+			}
+			crdsPending = true
+		}
+	}
+	if len(problems) > 0 {
+		return errors.New(strings.Join(problems, "\n"))
+	}
+	return nil
+}
+
+func rank(o Object) int {
+	switch {
+	case o.GetKind() == "Namespace" && o.GroupVersionKind().Group == "":
+		return 0
+	case isCRD(o):
+		return 1
+	}
+	return 2
+}
+
+func isCRD(o Object) bool {
+	return o.GetKind() == "CustomResourceDefinition" && o.GroupVersionKind().Group == "apiextensions.k8s.io"
+}
+
+func applyOne(ctx context.Context, c *cluster.Clients, o Object, defaultNamespace string) error {
+	gvk := o.GroupVersionKind()
+	m, err := c.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	if meta.IsNoMatchError(err) {
+		c.Mapper.Reset() // a kind created since the mapper last looked
+		m, err = c.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	}
+	if err != nil {
+		if meta.IsNoMatchError(err) {
+			return fmt.Errorf("the cluster has no kind %s in %s", gvk.Kind, gvk.GroupVersion())
+		}
+		return err
+	}
+	u := o.Unstructured.DeepCopy()
+	var ri interface {
+		Patch(context.Context, string, types.PatchType, []byte, metav1.PatchOptions, ...string) (*unstructured.Unstructured, error)
+	}
+	if m.Scope.Name() == meta.RESTScopeNameNamespace {
+		if u.GetNamespace() == "" {
+			u.SetNamespace(defaultNamespace)
+		}
+		ri = c.Dynamic.Resource(m.Resource).Namespace(u.GetNamespace())
+	} else {
+		u.SetNamespace("")
+		ri = c.Dynamic.Resource(m.Resource)
+	}
+	body, err := u.MarshalJSON()
+	if err != nil {
+		return err
+	}
+	force := true
+	// Transient API errors (the server restarting a watch cache, a
+	// webhook not ready yet) are retried briefly; validation errors are not.
+	return retryTransient(ctx, func() error {
+		_, err := ri.Patch(ctx, u.GetName(), types.ApplyPatchType, body, metav1.PatchOptions{FieldManager: FieldManager, Force: &force})
+		return err
+	})
+}
+
+func waitEstablished(ctx context.Context, c *cluster.Clients, name string) error {
+	gvr := schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}
+	return wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 30*time.Second, true, func(ctx context.Context) (bool, error) {
+		u, err := c.Dynamic.Resource(gvr).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, nil
+		}
+		conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+		for _, cond := range conds {
+			m, _ := cond.(map[string]any)
+			if m["type"] == "Established" && m["status"] == "True" {
+				return true, nil
+			}
+		}
+		return false, nil
+	})
+}

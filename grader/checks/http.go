@@ -1,0 +1,132 @@
+package checks
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/labgrade/labgrade/grader/expr"
+	"github.com/labgrade/labgrade/grader/match"
+	"github.com/labgrade/labgrade/grader/spec"
+)
+
+// runHTTP sends the request through the API server's service proxy once a
+// second until one answer passes or the check times out. The proxy needs no
+// port-forward and exposes nothing on the host, and it answers 503 while a
+// Service has no ready endpoint, which counts as the learner's failure.
+func runHTTP(ctx context.Context, env Env, h *spec.HTTPCheck, progs []*expr.Program) Outcome {
+	ns := h.Namespace
+	if ns == "" {
+		ns = env.Namespace
+	}
+	target := h.Service + ":" + h.Port.String()
+	if h.Scheme == "https" {
+		target = "https:" + target
+	}
+	last := "no answer yet"
+	for {
+		msg, ok, transportErr := tryHTTP(ctx, env, h, ns, target, progs)
+		if ok {
+			return pass()
+		}
+		last = msg
+		select {
+		case <-ctx.Done():
+			if errors.Is(ctx.Err(), context.Canceled) {
+				return errored("interrupted")
+			}
+			if transportErr {
+				return errored("%s", last)
+			}
+			return fail("%s", last)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// tryHTTP makes one request. transportErr is set when the API server itself
+// could not be reached (the environment's fault, not the learner's).
+func tryHTTP(ctx context.Context, env Env, h *spec.HTTPCheck, ns, target string, progs []*expr.Program) (msg string, ok, transportErr bool) {
+	what := fmt.Sprintf("%s %s on service %s/%s", h.Method, h.Path, ns, target)
+	// The proxy URL is built by hand and sent with client-go's
+	// authenticated http.Client: client-go's REST client turns a non-2xx
+	// answer that is not a Kubernetes Status into an error without its
+	// status code or body, and an HTTP check needs both.
+	u := strings.TrimSuffix(env.Clients.Config.Host, "/") + "/api/v1/namespaces/" + url.PathEscape(ns) +
+		"/services/" + url.PathEscape(target) + "/proxy" + h.Path
+	reqCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(reqCtx, h.Method, u, strings.NewReader(h.Body))
+	if err != nil {
+		return fmt.Sprintf("%s: %v", what, err), false, true
+	}
+	if json.Valid([]byte(h.Body)) {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	client, err := env.Clients.HTTPClient()
+	if err != nil {
+		return fmt.Sprintf("%s: %v", what, err), false, true
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		if ctx.Err() != nil {
+			return what + ": no answer before the check timed out", false, false
+		}
+		return fmt.Sprintf("%s: the API server did not answer: %v", what, err), false, true
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	resp.Body.Close()
+	latency := time.Since(start)
+	status := resp.StatusCode
+	if err != nil {
+		return fmt.Sprintf("%s: reading the answer: %v", what, err), false, false
+	}
+	if status != h.Status {
+		return fmt.Sprintf("%s: status %d, expected %d%s", what, status, h.Status, snippet(body)), false, false
+	}
+	var parsed any
+	if json.Unmarshal(body, &parsed) != nil {
+		parsed = nil
+	}
+	if h.JSON != nil {
+		if parsed == nil {
+			return fmt.Sprintf("%s: the answer is not JSON%s", what, snippet(body)), false, false
+		}
+		if m := match.Match(h.JSON, parsed, "json"); m != nil {
+			return fmt.Sprintf("%s: %s", what, m), false, false
+		}
+	}
+	vars := map[string]any{"status": int64(status), "body": string(body), "json": parsed, "latencyMs": float64(latency.Microseconds()) / 1000}
+	for _, p := range progs {
+		ok, err := p.Eval(vars)
+		if err != nil || !ok {
+			reason := "is false"
+			if err != nil {
+				reason = "is not satisfied (" + err.Error() + ")"
+			}
+			return fmt.Sprintf("%s: %s %s", what, p.Source, reason), false, false
+		}
+	}
+	if b := h.LatencyBudget.Duration; b > 0 && latency > b {
+		return fmt.Sprintf("%s: answered in %s, budget %s", what, latency.Round(time.Millisecond), b), false, false
+	}
+	return "", true, false
+}
+
+func snippet(body []byte) string {
+	s := strings.TrimSpace(string(body))
+	if s == "" {
+		return ""
+	}
+	if len(s) > 120 {
+		s = s[:117] + "..."
+	}
+	return ": " + strings.ReplaceAll(s, "\n", " ")
+}

@@ -1,0 +1,135 @@
+// Package docker is labgrade's access to the local Docker engine: what the
+// host is (cgroup version, architecture), image IDs, and image archives for
+// loading into kind nodes. It uses testcontainers-go's client, which honours
+// DOCKER_HOST and Docker contexts the way the docker CLI does.
+package docker
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+
+	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/client"
+	"github.com/testcontainers/testcontainers-go"
+	tclog "github.com/testcontainers/testcontainers-go/log"
+)
+
+func init() {
+	// testcontainers' reaper (Ryuk) is an image from a registry; where none
+	// is reachable it cannot start. labgrade removes what it creates itself,
+	// so the reaper is off unless the user asked for it.
+	if _, set := os.LookupEnv("TESTCONTAINERS_RYUK_DISABLED"); !set {
+		os.Setenv("TESTCONTAINERS_RYUK_DISABLED", "true")
+	}
+	// testcontainers prints a banner on its first connection; labgrade's
+	// standard output carries reports (JSON, scorecards), so it stays quiet.
+	tclog.SetDefault(tclog.NewNoopLogger())
+}
+
+// Host is a connection to the Docker engine.
+type Host struct{ c *testcontainers.DockerClient }
+
+// Connect opens a connection; the error says plainly when Docker is not
+// running.
+func Connect(ctx context.Context) (*Host, error) {
+	c, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("cannot reach the Docker engine (is Docker running?): %w", err)
+	}
+	if _, err := c.Ping(ctx, client.PingOptions{}); err != nil {
+		c.Close()
+		return nil, fmt.Errorf("cannot reach the Docker engine (is Docker running?): %w", err)
+	}
+	return &Host{c}, nil
+}
+
+// Close releases the connection.
+func (h *Host) Close() error { return h.c.Close() }
+
+// Info is what labgrade needs to know about the engine's host.
+type Info struct {
+	CgroupVersion string // "1" or "2"
+	Arch          string // GOARCH of the engine's host, e.g. amd64
+	OS            string
+}
+
+// Info asks the engine about its host.
+func (h *Host) Info(ctx context.Context) (Info, error) {
+	r, err := h.c.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return Info{}, fmt.Errorf("docker info: %w", err)
+	}
+	arch := r.Info.Architecture
+	switch arch { // the engine reports uname -m
+	case "x86_64":
+		arch = "amd64"
+	case "aarch64":
+		arch = "arm64"
+	}
+	return Info{CgroupVersion: r.Info.CgroupVersion, Arch: arch, OS: r.Info.OSType}, nil
+}
+
+// ImageID returns the ID (sha256:…) of a local image, or "" if absent.
+func (h *Host) ImageID(ctx context.Context, ref string) (string, error) {
+	r, err := h.c.ImageInspect(ctx, ref)
+	if err != nil {
+		if isNotFound(err) {
+			return "", nil
+		}
+		return "", fmt.Errorf("docker image inspect %s: %w", ref, err)
+	}
+	return r.ID, nil
+}
+
+// NewestTag returns the most recently created local image whose reference
+// matches repo (e.g. labgrade.local/kind-node), as repo:tag, or "".
+func (h *Host) NewestTag(ctx context.Context, repo string) (string, error) {
+	f := client.Filters{}
+	f.Add("reference", repo)
+	r, err := h.c.ImageList(ctx, client.ImageListOptions{Filters: f})
+	if err != nil {
+		return "", fmt.Errorf("docker images %s: %w", repo, err)
+	}
+	best, bestCreated := "", int64(-1)
+	for _, img := range r.Items {
+		for _, t := range img.RepoTags {
+			if img.Created > bestCreated && len(t) > len(repo) && t[:len(repo)+1] == repo+":" {
+				best, bestCreated = t, img.Created
+			}
+		}
+	}
+	return best, nil
+}
+
+// Save streams an image archive (docker save) of ref.
+func (h *Host) Save(ctx context.Context, ref string) (io.ReadCloser, error) {
+	r, err := h.c.ImageSave(ctx, []string{ref})
+	if err != nil {
+		return nil, fmt.Errorf("docker save %s: %w", ref, err)
+	}
+	return r, nil
+}
+
+// ContainersWithLabel lists the names of containers (running or not) that
+// carry a label key=value; kind labels its nodes with their cluster name.
+func (h *Host) ContainersWithLabel(ctx context.Context, key, value string) ([]string, error) {
+	f := client.Filters{}
+	f.Add("label", key+"="+value)
+	r, err := h.c.ContainerList(ctx, client.ContainerListOptions{All: true, Filters: f})
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, c := range r.Items {
+		if len(c.Names) > 0 {
+			names = append(names, c.Names[0])
+		}
+	}
+	return names, nil
+}
+
+// isNotFound recognises the engine's "no such image" answer, which the
+// client marks with containerd's errdefs classification.
+func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }

@@ -1,0 +1,193 @@
+package cluster
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	kinddefaults "sigs.k8s.io/kind/pkg/apis/config/defaults"
+	"sigs.k8s.io/kind/pkg/cluster"
+	"sigs.k8s.io/kind/pkg/cluster/nodes"
+	"sigs.k8s.io/kind/pkg/cluster/nodeutils"
+	"sigs.k8s.io/kind/pkg/exec"
+	"sigs.k8s.io/kind/pkg/log"
+
+	"github.com/labgrade/labgrade/grader/cluster/internal/docker"
+)
+
+// EnvNodeImage names the node image when --node-image is not given.
+const EnvNodeImage = "LABGRADE_NODE_IMAGE"
+
+// Kind creates, finds and deletes kind clusters on the local Docker engine.
+type Kind struct {
+	provider *cluster.Provider
+}
+
+// NewKind returns labgrade's kind provider (Docker).
+func NewKind() *Kind {
+	return &Kind{provider: cluster.NewProvider(cluster.ProviderWithDocker(), cluster.ProviderWithLogger(log.NoopLogger{}))}
+}
+
+// OfflineNodeImageRepo is where hack/build-node-image.sh puts the node
+// images it builds without a registry.
+const OfflineNodeImageRepo = "labgrade.local/kind-node"
+
+// ResolveNodeImage picks the node image and says why: the flag, else
+// $LABGRADE_NODE_IMAGE, else kind's default when it is already local, else
+// the newest local offline build (hack/build-node-image.sh), else kind's
+// default for kind to pull. "" means kind's default.
+func ResolveNodeImage(ctx context.Context, flag string) (image, why string) {
+	if flag != "" {
+		return flag, "--node-image"
+	}
+	if env := os.Getenv(EnvNodeImage); env != "" {
+		return env, "$" + EnvNodeImage
+	}
+	host, err := docker.Connect(ctx)
+	if err != nil {
+		return "", "kind's default"
+	}
+	defer host.Close()
+	if id, _ := host.ImageID(ctx, kinddefaults.Image); id != "" {
+		return "", "kind's default"
+	}
+	if offline, _ := host.NewestTag(ctx, OfflineNodeImageRepo); offline != "" {
+		return offline, "kind's default is not local; using the offline build"
+	}
+	return "", "kind's default, to be pulled"
+}
+
+// Exists reports whether a kind cluster of that name exists.
+func (k *Kind) Exists(name string) (bool, error) {
+	names, err := k.provider.List()
+	if err != nil {
+		return false, fmt.Errorf("listing kind clusters: %w", err)
+	}
+	return slices.Contains(names, name), nil
+}
+
+// Create makes a kind cluster and writes its kubeconfig to kubeconfig.
+// kind's create cannot be interrupted half-way; when ctx ends first, Create
+// waits for it to finish, deletes the cluster, and returns ctx's error, so
+// an interrupted run leaves nothing behind.
+func (k *Kind) Create(ctx context.Context, name, nodeImage, kubeconfig string) error {
+	host, err := docker.Connect(ctx)
+	if err != nil {
+		return err
+	}
+	info, err := host.Info(ctx)
+	host.Close()
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(filepath.Dir(kubeconfig), 0o700); err != nil {
+		return err
+	}
+	opts := []cluster.CreateOption{
+		cluster.CreateWithV1Alpha4Config(kindConfig(info.CgroupVersion)),
+		cluster.CreateWithKubeconfigPath(kubeconfig),
+		cluster.CreateWithWaitForReady(3 * time.Minute),
+		cluster.CreateWithDisplayUsage(false),
+		cluster.CreateWithDisplaySalutation(false),
+	}
+	if nodeImage != "" {
+		opts = append(opts, cluster.CreateWithNodeImage(nodeImage))
+	}
+	done := make(chan error, 1)
+	go func() { done <- k.provider.Create(name, opts...) }()
+	select {
+	case err := <-done:
+		if err != nil {
+			return fmt.Errorf("creating kind cluster %s: %s", name, describe(err))
+		}
+		return nil
+	case <-ctx.Done():
+		<-done
+		_ = k.Delete(name, kubeconfig)
+		return ctx.Err()
+	}
+}
+
+// Delete removes the cluster and its entry in kubeconfig.
+func (k *Kind) Delete(name, kubeconfig string) error {
+	if err := k.provider.Delete(name, kubeconfig); err != nil {
+		return fmt.Errorf("deleting kind cluster %s: %s", name, describe(err))
+	}
+	return nil
+}
+
+// WriteKubeconfig (re)writes the kubeconfig of an existing cluster, for
+// --reuse when labgrade's file was removed.
+func (k *Kind) WriteKubeconfig(name, kubeconfig string) error {
+	if err := os.MkdirAll(filepath.Dir(kubeconfig), 0o700); err != nil {
+		return err
+	}
+	return k.provider.ExportKubeConfig(name, kubeconfig, false)
+}
+
+// Nodes lists the cluster's Kubernetes nodes.
+func (k *Kind) Nodes(name string) ([]nodes.Node, error) {
+	return k.provider.ListInternalNodes(name)
+}
+
+// LoadImage loads a local Docker image into every node of the cluster the
+// way `kind load docker-image` does (an image archive piped into the node's
+// containerd), skipping nodes that already hold the same image ID. It
+// returns the nodes it loaded.
+func (k *Kind) LoadImage(ctx context.Context, name, image string) ([]string, error) {
+	host, err := docker.Connect(ctx)
+	if err != nil {
+		return nil, err
+	}
+	defer host.Close()
+	id, err := host.ImageID(ctx, image)
+	if err != nil {
+		return nil, err
+	}
+	if id == "" {
+		return nil, fmt.Errorf("image %s is not in the local Docker engine", image)
+	}
+	ns, err := k.Nodes(name)
+	if err != nil {
+		return nil, fmt.Errorf("listing nodes of %s: %w", name, err)
+	}
+	var loaded []string
+	for _, n := range ns {
+		if have, err := nodeutils.ImageID(n, image); err == nil && have == id {
+			continue
+		}
+		archive, err := host.Save(ctx, image)
+		if err != nil {
+			return loaded, err
+		}
+		err = nodeutils.LoadImageArchive(n, archive)
+		archive.Close()
+		if err != nil {
+			return loaded, fmt.Errorf("loading %s into node %s: %s", image, n.String(), describe(err))
+		}
+		loaded = append(loaded, n.String())
+	}
+	return loaded, nil
+}
+
+// describe adds the output of a failed command inside kind's error, which
+// kind keeps apart from the message.
+func describe(err error) string {
+	msg := err.Error()
+	var re *exec.RunError
+	if errors.As(err, &re) && len(re.Output) > 0 {
+		out := strings.TrimSpace(string(bytes.TrimSpace(re.Output)))
+		lines := strings.Split(out, "\n")
+		if len(lines) > 5 {
+			lines = lines[len(lines)-5:]
+		}
+		msg += ": " + strings.Join(lines, " | ")
+	}
+	return msg
+}

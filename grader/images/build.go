@@ -1,0 +1,132 @@
+// Package images builds the container images a lab declares: a Go main
+// package compiled on the host, then its Dockerfile built by the Docker
+// engine through testcontainers-go. Images are FROM scratch, so nothing is
+// pulled: labs work where no registry can be reached.
+package images
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"github.com/testcontainers/testcontainers-go"
+
+	"github.com/labgrade/labgrade/grader/cluster"
+)
+
+// Spec is one image to build.
+type Spec struct {
+	// Ref is the image reference, with a tag.
+	Ref string
+	// Dir holds the Go main package and the Dockerfile.
+	Dir string
+	// LDFlagsX are -X name=value pairs for the Go linker.
+	LDFlagsX map[string]string
+	// GOARCH of the nodes that will run it.
+	GOARCH string
+}
+
+// Build compiles the program into ./app of a copy of Dir and builds the
+// Dockerfile there. The image is kept in the engine for later runs.
+func Build(ctx context.Context, s Spec) error {
+	work, err := os.MkdirTemp("", "labgrade-image-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(work)
+	if err := copyDir(s.Dir, work); err != nil {
+		return fmt.Errorf("image %s: copying %s: %w", s.Ref, s.Dir, err)
+	}
+	if err := compile(ctx, s, filepath.Join(work, "app")); err != nil {
+		return err
+	}
+	repo, tag := splitRef(s.Ref)
+	var log bytes.Buffer
+	req := testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
+		Context: work, Repo: repo, Tag: tag, KeepImage: true, BuildLogWriter: &log,
+	}}
+	p, err := testcontainers.NewDockerProvider()
+	if err != nil {
+		return fmt.Errorf("image %s: cannot reach the Docker engine: %w", s.Ref, err)
+	}
+	defer p.Close()
+	if _, err := p.BuildImage(ctx, &req); err != nil {
+		return fmt.Errorf("image %s: docker build of %s failed: %w (%s)", s.Ref, s.Dir, err, lastLines(log.String(), 3))
+	}
+	return nil
+}
+
+func compile(ctx context.Context, s Spec, out string) error {
+	ldflags := []string{"-s", "-w"}
+	keys := make([]string, 0, len(s.LDFlagsX))
+	for k := range s.LDFlagsX {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		ldflags = append(ldflags, "-X", k+"="+s.LDFlagsX[k])
+	}
+	cmd := exec.CommandContext(ctx, "go", "build", "-trimpath", "-buildvcs=false", "-ldflags", strings.Join(ldflags, " "), "-o", out, ".")
+	cmd.Dir = s.Dir
+	arch := s.GOARCH
+	if arch == "" {
+		arch = "amd64"
+	}
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOFLAGS=-mod=mod")
+	if outp, err := cmd.CombinedOutput(); err != nil {
+		if _, lookErr := exec.LookPath("go"); lookErr != nil {
+			return fmt.Errorf("image %s: the Go toolchain is needed to build lab images and is not in PATH", s.Ref)
+		}
+		return fmt.Errorf("image %s: go build in %s failed: %s", s.Ref, s.Dir, lastLines(string(outp), 5))
+	}
+	return nil
+}
+
+// splitRef splits "repo/name:tag" at the tag's colon (not a registry port's).
+func splitRef(ref string) (string, string) {
+	if i := strings.LastIndex(ref, ":"); i > strings.LastIndex(ref, "/") {
+		return ref[:i], ref[i+1:]
+	}
+	return ref, "latest"
+}
+
+func lastLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, " | ")
+}
+
+func copyDir(src, dst string) error {
+	return filepath.WalkDir(src, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		target := filepath.Join(dst, rel)
+		if d.IsDir() {
+			return os.MkdirAll(target, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(target, b, 0o644)
+	})
+}
+
+// BuildAndLoad builds the image (Go's and Docker's caches make a rebuild of
+// unchanged sources quick, and an unchanged image keeps its ID) and loads it
+// into the nodes that do not hold that ID yet. It returns those nodes.
+func BuildAndLoad(ctx context.Context, k *cluster.Kind, clusterName string, s Spec) ([]string, error) {
+	if err := Build(ctx, s); err != nil {
+		return nil, err
+	}
+	return k.LoadImage(ctx, clusterName, s.Ref)
+}

@@ -1,0 +1,59 @@
+// Package lab loads lab directories: the strict reading of lab.yaml, the
+// defaults, and every check that can be made without a cluster.
+package lab
+
+import (
+	"time"
+
+	"github.com/labgrade/labgrade/grader/expr"
+	"github.com/labgrade/labgrade/grader/spec"
+)
+
+// FileName is the lab file inside a lab directory.
+const FileName = "lab.yaml"
+
+// ExpectFileName is the file in broken/<variant>/ that lists the checks the
+// variant must fail (failing: [ids]).
+const ExpectFileName = "expect.yaml"
+
+// DefaultTimeout is a check's timeout when the lab gives none.
+const DefaultTimeout = 30 * time.Second
+
+// Lab is a loaded, validated lab.
+type Lab struct {
+	spec.Lab
+	// Dir is the lab directory (absolute).
+	Dir string
+	// File is lab.yaml as it was named to Load, for messages.
+	File string
+	// CEL holds each check's compiled expressions, by check id.
+	CEL map[string][]*expr.Program
+
+	pos map[string]position
+}
+
+// Name is the lab's name.
+func (l *Lab) Name() string { return l.Metadata.Name }
+
+// Check returns the check with the given id.
+func (l *Lab) Check(id string) (*spec.Check, bool) {
+	for i := range l.Spec.Checks {
+		if l.Spec.Checks[i].ID == id {
+			return &l.Spec.Checks[i], true
+		}
+	}
+	return nil, false
+}
+
+// MaxScore is the sum of every check's points.
+func (l *Lab) MaxScore() int {
+	total := 0
+	for _, c := range l.Spec.Checks {
+		total += c.Points
+	}
+	return total
+}
+
+// Line gives the line of a JSON path in lab.yaml (0 when unknown), so later
+// stages can point authors at the right place.
+func (l *Lab) Line(path string) int { return l.pos[path].line }

@@ -1,0 +1,130 @@
+package lab
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/labgrade/labgrade/grader/spec"
+)
+
+const goodLab = `apiVersion: labgrade.dev/v1alpha1
+kind: Lab
+metadata: {name: demo}
+spec:
+  title: Demo
+  namespace: demo
+  passingScore: 70
+  setup: [{apply: scenario/}]
+  checks:
+  - id: deploy
+    title: The Deployment has two replicas
+    points: 10
+    severity: required
+    hints: [look at spec.replicas]
+    resource:
+      apiVersion: apps/v1
+      kind: Deployment
+      name: web
+      expect: {spec: {replicas: 2}}
+      cel: ["object.spec.replicas >= 2"]
+  - id: no-latest
+    title: No image uses latest
+    points: 5
+    dependsOn: [deploy]
+    timeout: 10s
+    absent:
+      apiVersion: v1
+      kind: Pod
+      cel: ["object.spec.containers.exists(c, c.image.endsWith(':latest'))"]
+  - id: answers
+    title: The Service answers
+    points: 5
+    visibility: hidden
+    http: {service: web, port: 80, path: /healthz}
+`
+
+// writeLab makes a lab directory named demo holding lab.yaml and scenario/.
+func writeLab(t *testing.T, content string) string {
+	t.Helper()
+	dir := filepath.Join(t.TempDir(), "demo")
+	require.NoError(t, os.MkdirAll(filepath.Join(dir, "scenario"), 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, FileName), []byte(content), 0o644))
+	return dir
+}
+
+func TestLoadGood(t *testing.T) {
+	l, err := Load(writeLab(t, goodLab))
+	require.NoError(t, err)
+	assert.Equal(t, "demo", l.Name())
+	assert.Equal(t, 20, l.MaxScore())
+	c, ok := l.Check("no-latest")
+	require.True(t, ok)
+	assert.Equal(t, spec.SeverityRecommended, c.Severity, "default severity")
+	assert.Equal(t, "10s", c.Timeout.String())
+	h, _ := l.Check("answers")
+	assert.Equal(t, "GET", h.HTTP.Method)
+	assert.Equal(t, 200, h.HTTP.Status)
+	assert.Equal(t, DefaultTimeout, h.Timeout.Duration)
+	assert.Len(t, l.CEL["deploy"], 1)
+	assert.Equal(t, 12, l.Line("spec.checks[0].points"))
+}
+
+func TestLoadBad(t *testing.T) {
+	cases := []struct {
+		name, old, new string
+		want           string // "LINE:COL: message" after the file name
+	}{
+		{"misspelt field", "    points: 10\n    severity", "    pionts: 10\n    severity",
+			`12:5: field "pionts" not allowed in check "deploy" (did you mean "points"?)`},
+		{"missing required", "    points: 10\n    severity", "    severity",
+			`10:5: missing required field "points" in check "deploy"`},
+		{"wrong type", "points: 10\n", "points: ten\n",
+			`12:13: field "points" in check "deploy": expected an integer, got the string "ten"`},
+		{"unknown top field", "kind: Lab\n", "kind: Lab\nkinds: x\n",
+			`3:1: field "kinds" not allowed in the lab (did you mean "kind"?)`},
+		{"bad apiVersion", "labgrade.dev/v1alpha1", "labgrade.dev/v1",
+			`1:13: apiVersion must be labgrade.dev/v1alpha1, not "labgrade.dev/v1"`},
+		{"unknown in target", "      name: web\n", "      nmae: web\n",
+			`18:7: field "nmae" not allowed in check "deploy" (did you mean "name"?)`},
+		{"bad CEL", `"object.spec.replicas >= 2"`, `"object.spec.replicas >>= 2"`,
+			`20:13: check "deploy": CEL "object.spec.replicas >>= 2": ERROR: <input>:1:23: Syntax error`},
+		{"duplicate id", "id: answers", "id: deploy",
+			`30:9: check id "deploy" is used twice (first by check #0)`},
+		{"unknown dependency", "dependsOn: [deploy]", "dependsOn: [deplyo]",
+			`24:17: check "no-latest" depends on "deplyo", which is not a check of this lab`},
+		{"two kinds", "    http: {service", "    absent: {apiVersion: v1, kind: Pod}\n    http: {service",
+			`30:5: check "answers" must have exactly one of resource, absent or http (it has 2)`},
+		{"bad duration", "timeout: 10s", "timeout: 10 seconds", `"10 seconds" is not a duration`},
+		{"missing setup dir", "apply: scenario/", "apply: scenery/", `8:19: "scenery/" does not exist`},
+		{"bad severity", "severity: required", "severity: must", `13:15: severity of check "deploy" must be required or recommended, not "must"`},
+		{"yaml syntax", "  title: Demo\n", "  title: [Demo\n", `YAML syntax`},
+		{"name differs from dir", "{name: demo}", "{name: other}", `3:18: metadata.name "other" differs from the lab directory name "demo"`},
+		{"zero points", "points: 5\n    dependsOn", "points: 0\n    dependsOn", `23:13: points of check "no-latest" must be more than 0, not 0`},
+		{"dependency loop", "    points: 10\n    severity", "    points: 10\n    dependsOn: [no-latest]\n    severity",
+			`dependsOn forms a loop: deploy -> no-latest -> deploy`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			require.Contains(t, goodLab, c.old, "test case edits text that is not in the lab")
+			dir := writeLab(t, strings.Replace(goodLab, c.old, c.new, 1))
+			_, err := Load(dir)
+			require.Error(t, err)
+			var le *Error
+			require.True(t, errors.As(err, &le))
+			assert.Contains(t, err.Error(), c.want)
+			assert.True(t, strings.HasPrefix(le.Problems[0].String(), filepath.Join(dir, FileName)), "message names the file: %s", err)
+		})
+	}
+}
+
+func TestLoadMissingFile(t *testing.T) {
+	_, err := Load(t.TempDir())
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "lab.yaml not found")
+}

@@ -1,0 +1,233 @@
+package lab
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/labels"
+
+	"github.com/labgrade/labgrade/grader/expr"
+	"github.com/labgrade/labgrade/grader/spec"
+)
+
+var dnsLabel = regexp.MustCompile(`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`)
+
+// validator makes every check on a decoded lab that needs no cluster.
+type validator struct {
+	lab      *Lab
+	problems []Problem
+}
+
+func (v *validator) add(path, format string, args ...any) {
+	p := v.lab.pos[path]
+	v.problems = append(v.problems, Problem{File: v.lab.File, Line: p.line, Col: p.col, Msg: fmt.Sprintf(format, args...)})
+}
+
+func (v *validator) validate() {
+	l := &v.lab.Lab
+	if l.APIVersion != spec.APIVersion {
+		v.add("apiVersion", "apiVersion must be %s, not %q", spec.APIVersion, l.APIVersion)
+	}
+	if l.Kind != spec.KindLab {
+		v.add("kind", "kind must be %s, not %q", spec.KindLab, l.Kind)
+	}
+	if !dnsLabel.MatchString(l.Metadata.Name) || len(l.Metadata.Name) > 40 {
+		v.add("metadata.name", "metadata.name %q must be lower-case letters, digits and '-', at most 40 characters", l.Metadata.Name)
+	} else if base := filepath.Base(v.lab.Dir); base != l.Metadata.Name {
+		v.add("metadata.name", "metadata.name %q differs from the lab directory name %q", l.Metadata.Name, base)
+	}
+	s := &l.Spec
+	if s.Title == "" {
+		v.add("spec.title", "spec.title must not be empty")
+	}
+	switch s.Level {
+	case "", "beginner", "intermediate", "professional":
+	default:
+		v.add("spec.level", "spec.level must be beginner, intermediate or professional, not %q", s.Level)
+	}
+	if !dnsLabel.MatchString(s.Namespace) {
+		v.add("spec.namespace", "spec.namespace %q is not a valid namespace name", s.Namespace)
+	}
+	if s.PassingScore < 0 || s.PassingScore > 100 {
+		v.add("spec.passingScore", "spec.passingScore is a percentage: 0 to 100, not %d", s.PassingScore)
+	}
+	for i, img := range s.Cluster.Images {
+		v.image(fmt.Sprintf("spec.cluster.images[%d]", i), img)
+	}
+	for i, st := range s.Setup {
+		v.path(fmt.Sprintf("spec.setup[%d].apply", i), st.Apply, false)
+	}
+	if len(s.Checks) == 0 {
+		v.add("spec", "spec.checks must list at least one check")
+	}
+	ids := map[string]int{}
+	for i := range s.Checks {
+		c := &s.Checks[i]
+		if j, dup := ids[c.ID]; dup && c.ID != "" {
+			v.add(fmt.Sprintf("spec.checks[%d].id", i), "check id %q is used twice (first by check #%d)", c.ID, j)
+		}
+		ids[c.ID] = i
+	}
+	v.lab.CEL = map[string][]*expr.Program{}
+	for i := range s.Checks {
+		v.check(fmt.Sprintf("spec.checks[%d]", i), &s.Checks[i], ids)
+	}
+	v.cycles(ids)
+}
+
+func (v *validator) image(path string, img spec.Image) {
+	name, tag := img.Name, ""
+	if i := strings.LastIndex(name, ":"); i > strings.LastIndex(name, "/") {
+		name, tag = name[:i], name[i+1:]
+	}
+	if name == "" || tag == "" || tag == "latest" {
+		v.add(path+".name", "image %q needs an explicit tag other than latest, so nodes never try to pull it", img.Name)
+	}
+	if v.path(path+".build", img.Build, true) {
+		if _, err := os.Stat(filepath.Join(v.lab.Dir, img.Build, "Dockerfile")); err != nil {
+			v.add(path+".build", "image build directory %q has no Dockerfile", img.Build)
+		}
+	}
+}
+
+// path checks that a lab-relative path exists (a directory when dir is set).
+func (v *validator) path(at, rel string, dir bool) bool {
+	if rel == "" {
+		v.add(at, "%s must not be empty", lastSegment(at))
+		return false
+	}
+	if filepath.IsAbs(rel) {
+		v.add(at, "%q must be relative to the lab directory", rel)
+		return false
+	}
+	st, err := os.Stat(filepath.Join(v.lab.Dir, rel))
+	switch {
+	case err != nil:
+		v.add(at, "%q does not exist (relative to %s)", rel, v.lab.Dir)
+		return false
+	case dir && !st.IsDir():
+		v.add(at, "%q is not a directory", rel)
+		return false
+	}
+	return true
+}
+
+func (v *validator) check(path string, c *spec.Check, ids map[string]int) {
+	if !dnsLabel.MatchString(c.ID) {
+		v.add(path+".id", "check id %q must be lower-case letters, digits and '-'", c.ID)
+	}
+	where := fmt.Sprintf("check %q", c.ID)
+	if c.Title == "" {
+		v.add(path+".title", "title of %s must not be empty", where)
+	}
+	if c.Points <= 0 {
+		v.add(path+".points", "points of %s must be more than 0, not %d", where, c.Points)
+	}
+	switch c.Severity {
+	case spec.SeverityRequired, spec.SeverityRecommended:
+	default:
+		v.add(path+".severity", "severity of %s must be required or recommended, not %q", where, c.Severity)
+	}
+	switch c.Visibility {
+	case spec.VisibilityVisible, spec.VisibilityHidden:
+	default:
+		v.add(path+".visibility", "visibility of %s must be visible or hidden, not %q", where, c.Visibility)
+	}
+	if c.Timeout.Duration < 0 {
+		v.add(path+".timeout", "timeout of %s must be positive", where)
+	}
+	for i, d := range c.DependsOn {
+		if _, ok := ids[d]; !ok {
+			v.add(fmt.Sprintf("%s.dependsOn[%d]", path, i), "%s depends on %q, which is not a check of this lab", where, d)
+		}
+	}
+	kinds := 0
+	if c.Resource != nil {
+		kinds++
+		v.target(path+".resource", where, c.Resource.Target)
+		v.cel(path+".resource.cel", c.ID, expr.Object, c.Resource.CEL)
+	}
+	if c.Absent != nil {
+		kinds++
+		v.target(path+".absent", where, c.Absent.Target)
+		v.cel(path+".absent.cel", c.ID, expr.Object, c.Absent.CEL)
+	}
+	if h := c.HTTP; h != nil {
+		kinds++
+		if h.Service == "" {
+			v.add(path+".http", "http in %s needs a service", where)
+		}
+		if h.Port.IsZero() {
+			v.add(path+".http", "http in %s needs a port", where)
+		}
+		if !strings.HasPrefix(h.Path, "/") {
+			v.add(path+".http.path", "http path in %s must start with '/'", where)
+		}
+		v.cel(path+".http.cel", c.ID, expr.HTTP, h.CEL)
+	}
+	if kinds != 1 {
+		v.add(path, "%s must have exactly one of resource, absent or http (it has %d)", where, kinds)
+	}
+}
+
+func (v *validator) target(path, where string, t spec.Target) {
+	if t.APIVersion == "" || t.Kind == "" {
+		v.add(path, "%s must name apiVersion and kind", where)
+	}
+	if t.Name != "" && t.Selector != "" {
+		v.add(path+".selector", "%s gives both name and selector; give one", where)
+	}
+	if t.Selector != "" {
+		if _, err := labels.Parse(t.Selector); err != nil {
+			v.add(path+".selector", "selector of %s: %v", where, err)
+		}
+	}
+}
+
+func (v *validator) cel(path, id string, env expr.Env, srcs []string) {
+	for i, src := range srcs {
+		p, err := expr.Compile(env, src)
+		if err != nil {
+			v.add(fmt.Sprintf("%s[%d]", path, i), "check %q: %v", id, err)
+			continue
+		}
+		v.lab.CEL[id] = append(v.lab.CEL[id], p)
+	}
+}
+
+// cycles reports dependsOn loops, which would deadlock the runner.
+func (v *validator) cycles(ids map[string]int) {
+	checks := v.lab.Spec.Checks
+	const (
+		unseen = iota
+		active
+		done
+	)
+	state := make([]int, len(checks))
+	var visit func(i int, trail []string) bool
+	visit = func(i int, trail []string) bool {
+		switch state[i] {
+		case active:
+			v.add(fmt.Sprintf("spec.checks[%d].dependsOn", i), "dependsOn forms a loop: %s", strings.Join(append(trail, checks[i].ID), " -> "))
+			return false
+		case done:
+			return true
+		}
+		state[i] = active
+		for _, d := range checks[i].DependsOn {
+			if j, ok := ids[d]; ok && !visit(j, append(trail, checks[i].ID)) {
+				return false
+			}
+		}
+		state[i] = done
+		return true
+	}
+	for i := range checks {
+		if state[i] == unseen && !visit(i, nil) {
+			return
+		}
+	}
+}

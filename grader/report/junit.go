@@ -1,0 +1,101 @@
+package report
+
+import (
+	"encoding/xml"
+	"fmt"
+	"io"
+
+	"github.com/labgrade/labgrade/grader/result"
+)
+
+// JUnit XML as CI servers read it (the Jenkins/Ant flavour GitLab, GitHub
+// actions and Jenkins accept): one testsuite per lab, one testcase per
+// check, a <failure> for fail and an <error> for error.
+type junitSuites struct {
+	XMLName  xml.Name     `xml:"testsuites"`
+	Name     string       `xml:"name,attr"`
+	Tests    int          `xml:"tests,attr"`
+	Failures int          `xml:"failures,attr"`
+	Errors   int          `xml:"errors,attr"`
+	Time     string       `xml:"time,attr"`
+	Suites   []junitSuite `xml:"testsuite"`
+}
+
+type junitSuite struct {
+	Name       string          `xml:"name,attr"`
+	Tests      int             `xml:"tests,attr"`
+	Failures   int             `xml:"failures,attr"`
+	Errors     int             `xml:"errors,attr"`
+	Skipped    int             `xml:"skipped,attr"`
+	Time       string          `xml:"time,attr"`
+	Properties []junitProperty `xml:"properties>property,omitempty"`
+	Cases      []junitCase     `xml:"testcase"`
+	SystemErr  string          `xml:"system-err,omitempty"`
+}
+
+type junitProperty struct {
+	Name  string `xml:"name,attr"`
+	Value string `xml:"value,attr"`
+}
+
+type junitCase struct {
+	Name      string        `xml:"name,attr"`
+	Classname string        `xml:"classname,attr"`
+	Time      string        `xml:"time,attr"`
+	Failure   *junitProblem `xml:"failure,omitempty"`
+	Error     *junitProblem `xml:"error,omitempty"`
+}
+
+type junitProblem struct {
+	Message string `xml:"message,attr"`
+	Type    string `xml:"type,attr"`
+	Text    string `xml:",chardata"`
+}
+
+// JUnit writes r as JUnit XML.
+func JUnit(w io.Writer, r *result.Result) error {
+	s := junitSuite{Name: r.Lab, Tests: len(r.Checks), Time: secs(r.DurationSeconds),
+		Properties: []junitProperty{
+			{"score", fmt.Sprint(r.Score)}, {"maxScore", fmt.Sprint(r.MaxScore)},
+			{"passingScore", fmt.Sprint(r.PassingScore)}, {"verdict", string(r.Verdict)},
+		}}
+	for _, c := range r.Checks {
+		tc := junitCase{Name: fmt.Sprintf("%s: %s", c.ID, c.Title), Classname: "labgrade." + r.Lab, Time: secs(c.DurationSeconds)}
+		text := c.Message
+		for _, h := range c.Hints {
+			text += "\nhint: " + h
+		}
+		switch c.Outcome {
+		case result.Fail:
+			s.Failures++
+			tc.Failure = &junitProblem{Message: orDefault(c.Message, "check did not pass"), Type: "fail", Text: text}
+		case result.Error:
+			s.Errors++
+			tc.Error = &junitProblem{Message: orDefault(c.Message, "check could not run"), Type: "error", Text: text}
+		}
+		s.Cases = append(s.Cases, tc)
+	}
+	if r.EnvironmentError != "" {
+		s.SystemErr = r.EnvironmentError
+	}
+	doc := junitSuites{Name: "labgrade", Tests: s.Tests, Failures: s.Failures, Errors: s.Errors, Time: s.Time, Suites: []junitSuite{s}}
+	if _, err := io.WriteString(w, xml.Header); err != nil {
+		return err
+	}
+	enc := xml.NewEncoder(w)
+	enc.Indent("", "  ")
+	if err := enc.Encode(doc); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, "\n")
+	return err
+}
+
+func secs(s float64) string { return fmt.Sprintf("%.3f", s) }
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
+}

@@ -1,0 +1,73 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/labgrade/labgrade/grader/result"
+)
+
+// Terminal writes the scorecard a person reads: per check a mark (✓ pass,
+// ✗ fail, ! error), points, title, and for checks that did not pass the
+// reason and the first hint; then the total and the verdict. Color adds
+// ANSI colours (for a TTY only).
+func Terminal(w io.Writer, r *result.Result, color bool) error {
+	paint := func(code, s string) string {
+		if !color {
+			return s
+		}
+		return "\x1b[" + code + "m" + s + "\x1b[0m"
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%s  %s\n\n", paint("1", "labgrade · "+r.Lab), r.Title)
+	width := 1
+	for _, c := range r.Checks {
+		width = max(width, len(fmt.Sprint(c.MaxPoints)))
+	}
+	for _, c := range r.Checks {
+		mark := paint("32", "✓")
+		switch c.Outcome {
+		case result.Fail:
+			mark = paint("31", "✗")
+		case result.Error:
+			mark = paint("33", "!")
+		}
+		title := c.Title
+		if c.Severity == "required" {
+			title += " (required)"
+		}
+		fmt.Fprintf(&b, "  %s %*d/%-*d  %s\n", mark, width, c.Points, width, c.MaxPoints, title)
+		indent := strings.Repeat(" ", 6+2*width)
+		if c.Message != "" {
+			prefix := ""
+			if c.Outcome == result.Error {
+				prefix = "error: "
+			}
+			fmt.Fprintf(&b, "%s%s\n", indent, paint("2", prefix+c.Message))
+		}
+		if len(c.Hints) > 0 {
+			fmt.Fprintf(&b, "%s%s %s\n", indent, paint("36", "hint:"), c.Hints[0])
+		}
+	}
+	if len(r.Problems) > 0 {
+		fmt.Fprintf(&b, "\n  %s\n", paint("33", "Problems applying your work:"))
+		for _, p := range r.Problems {
+			fmt.Fprintf(&b, "    %s\n", p)
+		}
+	}
+	if r.EnvironmentError != "" {
+		fmt.Fprintf(&b, "\n  %s %s\n", paint("33", "! could not grade:"), r.EnvironmentError)
+	}
+	verdict := paint("1;32", "PASSED")
+	switch r.Verdict {
+	case result.NotPassed:
+		verdict = paint("1;31", "NOT PASSED")
+	case result.Errored:
+		verdict = paint("1;33", "ERROR (not graded: environment or lab problem)")
+	}
+	fmt.Fprintf(&b, "\n  Score %d/%d (%.0f%%), passing %d%%: %s   [%.1fs]\n\n",
+		r.Score, r.MaxScore, r.Percent, r.PassingScore, verdict, r.DurationSeconds)
+	_, err := io.WriteString(w, b.String())
+	return err
+}

@@ -1,0 +1,150 @@
+// Package result is the outcome of grading one lab: per-check outcomes, the
+// score, the verdict and the exit code. Its JSON form is labgrade's
+// documented, versioned report schema (docs/report-schema.md).
+package result
+
+// SchemaVersion of the JSON report. Bump it on any incompatible change.
+const SchemaVersion = 1
+
+// Outcome of one check.
+type Outcome string
+
+// Outcomes. Error means the environment or the lab broke, not the learner:
+// it is never scored as a learner failure.
+const (
+	Pass  Outcome = "pass"
+	Fail  Outcome = "fail"
+	Error Outcome = "error"
+)
+
+// Check is the result of one check.
+type Check struct {
+	ID        string  `json:"id"`
+	Title     string  `json:"title"`
+	Outcome   Outcome `json:"outcome"`
+	Points    int     `json:"points"`
+	MaxPoints int     `json:"maxPoints"`
+	Severity  string  `json:"severity"`
+	// Hidden checks count, but learner-facing reports show only their
+	// title and points.
+	Hidden bool `json:"hidden,omitempty"`
+	// Message says why the check did not pass (empty on pass).
+	Message string `json:"message,omitempty"`
+	// Hints are the lab's hints, given when the check did not pass.
+	Hints           []string `json:"hints,omitempty"`
+	DurationSeconds float64  `json:"durationSeconds"`
+}
+
+// Phase is one timed step of a run (cluster, images, setup, submission,
+// checks, cleanup).
+type Phase struct {
+	Name    string  `json:"name"`
+	Seconds float64 `json:"seconds"`
+}
+
+// Environment records what graded the lab, for reproducing a result.
+type Environment struct {
+	Labgrade   string `json:"labgrade"`
+	Kind       string `json:"kind,omitempty"`
+	Kubernetes string `json:"kubernetes,omitempty"`
+	NodeImage  string `json:"nodeImage,omitempty"`
+	Cluster    string `json:"cluster,omitempty"`
+}
+
+// Verdict of a run.
+type Verdict string
+
+// Verdicts.
+const (
+	Passed    Verdict = "passed"
+	NotPassed Verdict = "not-passed"
+	Errored   Verdict = "error"
+)
+
+// Result is a whole run.
+type Result struct {
+	SchemaVersion   int     `json:"schemaVersion"`
+	Lab             string  `json:"lab"`
+	Title           string  `json:"title"`
+	Score           int     `json:"score"`
+	MaxScore        int     `json:"maxScore"`
+	Percent         float64 `json:"percent"`
+	PassingScore    int     `json:"passingScore"`
+	Passed          bool    `json:"passed"`
+	Verdict         Verdict `json:"verdict"`
+	DurationSeconds float64 `json:"durationSeconds"`
+	// Phases in the order they ran.
+	Phases []Phase  `json:"phases"`
+	Checks []Check  `json:"checks"`
+	// Problems are what went wrong outside checks: manifests of the
+	// submission the API server refused (learner's), or an environment
+	// failure (then Verdict is error).
+	Problems    []string    `json:"problems,omitempty"`
+	Environment Environment `json:"environment"`
+	// EnvironmentError is set when the run could not grade at all.
+	EnvironmentError string `json:"environmentError,omitempty"`
+}
+
+// Tally computes score, percent, verdict and passed from the checks. A run
+// passes when no check errored, the percentage reaches the passing score,
+// and every required check passed.
+func (r *Result) Tally() {
+	r.SchemaVersion = SchemaVersion
+	r.Score, r.MaxScore = 0, 0
+	requiredOK, errored := true, r.EnvironmentError != ""
+	for i := range r.Checks {
+		c := &r.Checks[i]
+		c.Points = 0
+		if c.Outcome == Pass {
+			c.Points = c.MaxPoints
+		}
+		r.Score += c.Points
+		r.MaxScore += c.MaxPoints
+		if c.Outcome == Error {
+			errored = true
+		}
+		if c.Severity == "required" && c.Outcome != Pass {
+			requiredOK = false
+		}
+	}
+	if r.MaxScore > 0 {
+		r.Percent = float64(r.Score) * 100 / float64(r.MaxScore)
+	}
+	switch {
+	case errored:
+		r.Verdict, r.Passed = Errored, false
+	case requiredOK && r.Percent >= float64(r.PassingScore) && r.MaxScore > 0:
+		r.Verdict, r.Passed = Passed, true
+	default:
+		r.Verdict, r.Passed = NotPassed, false
+	}
+}
+
+// Exit codes of labgrade run and check.
+const (
+	ExitPassed    = 0
+	ExitNotPassed = 1
+	ExitError     = 2 // usage, lab or environment error
+)
+
+// ExitCode maps the verdict to the process exit code.
+func (r *Result) ExitCode() int {
+	switch r.Verdict {
+	case Passed:
+		return ExitPassed
+	case NotPassed:
+		return ExitNotPassed
+	}
+	return ExitError
+}
+
+// Failing lists the ids of checks that did not pass.
+func (r *Result) Failing() []string {
+	var ids []string
+	for _, c := range r.Checks {
+		if c.Outcome != Pass {
+			ids = append(ids, c.ID)
+		}
+	}
+	return ids
+}

@@ -1,0 +1,67 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"sync"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/labgrade/labgrade/grader/checks"
+	"github.com/labgrade/labgrade/grader/cluster"
+	"github.com/labgrade/labgrade/grader/lab"
+	"github.com/labgrade/labgrade/grader/result"
+)
+
+var metav1ListAll = metav1.ListOptions{}
+
+// runChecks runs every check concurrently; a check with dependsOn waits for
+// those checks and does not run unless they all passed.
+func runChecks(ctx context.Context, c *cluster.Clients, l *lab.Lab, progress func(string, ...any)) []result.Check {
+	env := checks.Env{Clients: c, Namespace: l.Spec.Namespace}
+	n := len(l.Spec.Checks)
+	out := make([]result.Check, n)
+	done := map[string]chan struct{}{}
+	for _, ch := range l.Spec.Checks {
+		done[ch.ID] = make(chan struct{})
+	}
+	index := map[string]int{}
+	for i, ch := range l.Spec.Checks {
+		index[ch.ID] = i
+	}
+	var wg sync.WaitGroup
+	for i := range l.Spec.Checks {
+		wg.Add(1)
+		go func(i int) {
+			defer wg.Done()
+			ch := &l.Spec.Checks[i]
+			defer close(done[ch.ID])
+			rc := result.Check{ID: ch.ID, Title: ch.Title, MaxPoints: ch.Points, Severity: string(ch.Severity),
+				Hidden: ch.Visibility == "hidden"}
+			for _, dep := range ch.DependsOn {
+				<-done[dep]
+				if d := out[index[dep]]; d.Outcome != result.Pass {
+					rc.Outcome = result.Fail
+					if d.Outcome == result.Error {
+						rc.Outcome = result.Error
+					}
+					rc.Message = fmt.Sprintf("not run: it depends on %q, which did not pass", dep)
+				}
+			}
+			if rc.Outcome == "" {
+				t := time.Now()
+				o := checks.Run(ctx, env, ch, l.CEL[ch.ID])
+				rc.Outcome, rc.Message = o.Outcome, o.Message
+				rc.DurationSeconds = seconds(time.Since(t))
+			}
+			if rc.Outcome != result.Pass {
+				rc.Hints = ch.Hints
+			}
+			out[i] = rc
+			progress("check %s: %s (%.1fs)", ch.ID, rc.Outcome, rc.DurationSeconds)
+		}(i)
+	}
+	wg.Wait()
+	return out
+}

@@ -1,0 +1,3 @@
+module labgrade.local/etcd
+
+go 1.26

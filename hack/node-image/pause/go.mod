@@ -1,0 +1,3 @@
+module labgrade.local/pause
+
+go 1.26
