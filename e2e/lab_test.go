@@ -38,7 +38,23 @@ func TestLabK8sServing(t *testing.T) {
 		assertNoClusterContainers(t, "labgrade-k8s-serving")
 	})
 
-	t.Run("solution", func(t *testing.T) {
+	// The learner's loop: up (cluster + scenario), apply and check.
+	t.Run("up", func(t *testing.T) {
+		res := labgrade(t, ctx, "up", "k8s-serving", "--labs-dir", "labs")
+		require.Equal(t, 0, res.code, "stderr:\n%s", res.stderr)
+		assert.Contains(t, res.stdout, "export KUBECONFIG=")
+		t.Logf("up in %.1fs", res.took.Seconds())
+	})
+	t.Run("check/solution", func(t *testing.T) {
+		res := labgrade(t, ctx, "check", "k8s-serving", "--labs-dir", "labs", "--submission", filepath.Join(labDir, "solution"), "-o", "json")
+		require.Equal(t, 0, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
+		var r result.Result
+		require.NoError(t, json.Unmarshal([]byte(res.stdout), &r))
+		assert.Equal(t, 100, r.Score)
+		t.Logf("check in %.1fs", res.took.Seconds())
+	})
+
+	t.Run("run/solution", func(t *testing.T) {
 		res, r := gradeSubmission(t, ctx, filepath.Join(labDir, "solution"))
 		require.Equal(t, 0, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
 		assert.Equal(t, r.MaxScore, r.Score)
@@ -54,7 +70,7 @@ func TestLabK8sServing(t *testing.T) {
 	require.NoError(t, err)
 	require.GreaterOrEqual(t, len(variants), 2, "the lab needs broken variants")
 	for _, dir := range variants {
-		t.Run("broken/"+filepath.Base(dir), func(t *testing.T) {
+		t.Run("run/broken/"+filepath.Base(dir), func(t *testing.T) {
 			raw, err := os.ReadFile(filepath.Join(dir, "expect.yaml"))
 			require.NoError(t, err)
 			var want expectFile

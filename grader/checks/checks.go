@@ -31,9 +31,11 @@ type Outcome struct {
 	Message string
 }
 
-func pass() Outcome                            { return Outcome{Outcome: result.Pass} }
-func fail(format string, a ...any) Outcome     { return Outcome{result.Fail, fmt.Sprintf(format, a...)} }
-func errored(format string, a ...any) Outcome  { return Outcome{result.Error, fmt.Sprintf(format, a...)} }
+func pass() Outcome                        { return Outcome{Outcome: result.Pass} }
+func fail(format string, a ...any) Outcome { return Outcome{result.Fail, fmt.Sprintf(format, a...)} }
+func errored(format string, a ...any) Outcome {
+	return Outcome{result.Error, fmt.Sprintf(format, a...)}
+}
 
 // Run runs one check, bounded by its timeout. progs are the check's
 // compiled CEL expressions.

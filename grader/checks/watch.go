@@ -65,7 +65,7 @@ func watchUntil(ctx context.Context, env Env, t spec.Target, eval func([]*unstru
 		return errored("watching %s: %v", gvr.Resource, err)
 	}
 	var (
-		mu      sync.Mutex
+		mu       sync.Mutex
 		watchErr error
 	)
 	_ = inf.SetWatchErrorHandlerWithContext(func(_ context.Context, _ *cache.Reflector, err error) {
@@ -153,4 +153,3 @@ func describeTarget(t spec.Target, ns string) string {
 	}
 	return t.Kind + " objects"
 }
-

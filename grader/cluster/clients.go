@@ -68,4 +68,3 @@ func Connect(kubeconfig, kubeContext string) (*Clients, error) {
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(typed.Discovery()))
 	return &Clients{Config: cfg, Typed: typed, Dynamic: dyn, Mapper: mapper, Context: ctxName}, nil
 }
-

@@ -25,7 +25,7 @@ func sample() *result.Result {
 			{ID: "replicas", Title: "Two replicas", Outcome: result.Pass, MaxPoints: 10, Severity: "required", DurationSeconds: 0.2},
 			{ID: "probe", Title: "Readiness probe", Outcome: result.Fail, MaxPoints: 10, Severity: "recommended",
 				Message: `Deployment/model: spec.template.spec.containers[name=server].readinessProbe: expected {}, got <absent>`,
-				Hints: []string{"What tells a Service a pod is ready?", "readinessProbe.httpGet"}, DurationSeconds: 5},
+				Hints:   []string{"What tells a Service a pod is ready?", "readinessProbe.httpGet"}, DurationSeconds: 5},
 			{ID: "hidden-check", Title: "Hidden expectation", Outcome: result.Fail, MaxPoints: 5, Severity: "recommended", Hidden: true,
 				Message: "the concealed expectation", Hints: []string{"concealed hint"}, DurationSeconds: 1},
 			{ID: "answers", Title: "Service answers", Outcome: result.Error, MaxPoints: 5, Severity: "recommended",

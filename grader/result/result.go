@@ -74,8 +74,8 @@ type Result struct {
 	Verdict         Verdict `json:"verdict"`
 	DurationSeconds float64 `json:"durationSeconds"`
 	// Phases in the order they ran.
-	Phases []Phase  `json:"phases"`
-	Checks []Check  `json:"checks"`
+	Phases []Phase `json:"phases"`
+	Checks []Check `json:"checks"`
 	// Problems are what went wrong outside checks: manifests of the
 	// submission the API server refused (learner's), or an environment
 	// failure (then Verdict is error).

@@ -310,4 +310,3 @@ func orDefault(s, d string) string {
 }
 
 func seconds(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }
-
