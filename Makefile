@@ -5,12 +5,14 @@
 #   make e2e-env   Docker engine + kind node image; last line = image name
 #   make build     bin/labgrade
 #   make generate  regenerate the JSON Schema and the spec reference
+#   make bench-drift      drift statistics: Go against scipy, same data
+#   make drift-reference  regenerate the scipy reference vectors (once)
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 GO ?= go
 E2E_TIMEOUT ?= 45m
 
-.PHONY: test unit e2e e2e-env build generate
+.PHONY: test unit e2e e2e-env build generate bench-drift drift-reference
 
 build:
 	$(GO) build -o bin/labgrade ./cmd/labgrade
@@ -34,3 +36,9 @@ test: unit e2e
 
 generate:
 	$(GO) run ./hack/gen-schema
+
+bench-drift:
+	hack/bench-drift.sh
+
+drift-reference:
+	/usr/bin/python3 hack/drift-reference/make_vectors.py
