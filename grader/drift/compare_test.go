@@ -54,4 +54,3 @@ func TestCompareProblems(t *testing.T) {
 	_, err = parseCSV("x.csv", strings.NewReader("a,b\n1,2\n3\n"))
 	assert.ErrorContains(t, err, "x.csv")
 }
-
