@@ -41,7 +41,7 @@ func TestSmoke(t *testing.T) {
 	}
 
 	step := stepper(t)
-	require.NoError(t, k.Create(ctx, name, nodeImage, kubeconfig))
+	require.NoError(t, k.Create(ctx, name, nodeImage, kubeconfig, cluster.Options{}))
 	deleted := false
 	t.Cleanup(func() {
 		if !deleted {

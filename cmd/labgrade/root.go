@@ -55,14 +55,20 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	root.SetOut(stdout)
 	root.SetErr(stderr)
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	// First Ctrl-C (or SIGTERM): cancel and clean up. Then the default
+	// action returns, so a second one ends labgrade at once.
+	ctx, cancel := context.WithCancelCause(context.Background())
+	defer cancel(nil)
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	go func() {
-		<-ctx.Done()
-		// First Ctrl-C: cancel and clean up. A second one kills at once.
-		stop()
-		if ctx.Err() != nil {
+		select {
+		case s := <-sigs:
+			signal.Stop(sigs)
 			fmt.Fprintln(stderr, "labgrade: interrupted, cleaning up (Ctrl-C again to quit now)")
+			cancel(fmt.Errorf("%v", s))
+		case <-ctx.Done():
 		}
 	}()
 	err := root.ExecuteContext(ctx)

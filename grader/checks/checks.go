@@ -25,7 +25,8 @@ type Env struct {
 	Namespace string
 }
 
-// Outcome is a check's verdict and its reason.
+// Outcome is a check's verdict and its reason. A passing check may carry a
+// message too (what it measured).
 type Outcome struct {
 	Outcome result.Outcome
 	Message string
@@ -53,6 +54,10 @@ func Run(ctx context.Context, env Env, c *spec.Check, progs []*expr.Program) Out
 		return runAbsent(ctx, env, c.Absent, progs)
 	case c.HTTP != nil:
 		return runHTTP(ctx, env, c.HTTP, progs)
+	case c.Rollout != nil:
+		return runRollout(ctx, env, c.Rollout)
+	case c.RolloutHalts != nil:
+		return runRolloutHalts(ctx, env, c.RolloutHalts)
 	}
 	return errored("check %q has no kind (the loader should have refused it)", c.ID)
 }

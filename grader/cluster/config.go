@@ -4,8 +4,10 @@
 package cluster
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 )
@@ -17,16 +19,31 @@ apiVersion: kubelet.config.k8s.io/v1beta1
 failCgroupV1: false
 `
 
+// Options are what a lab asks of its cluster.
+type Options struct {
+	// EndpointSyncDelay sets kube-proxy's iptables minSyncPeriod (0: kind's
+	// default).
+	EndpointSyncDelay time.Duration
+}
+
 // kindConfig is the cluster config for a host: kind's defaults (one
 // control-plane node), plus the cgroup v1 patch only where the engine's host
-// is on cgroup v1, so cgroup v2 users get plain kind behaviour.
-func kindConfig(cgroupVersion string) *v1alpha4.Cluster {
+// is on cgroup v1, so cgroup v2 users get plain kind behaviour, plus what
+// the lab asks for.
+func kindConfig(cgroupVersion string, o Options) *v1alpha4.Cluster {
 	c := &v1alpha4.Cluster{
 		TypeMeta: v1alpha4.TypeMeta{Kind: "Cluster", APIVersion: "kind.x-k8s.io/v1alpha4"},
 		Nodes:    []v1alpha4.Node{{Role: v1alpha4.ControlPlaneRole}},
 	}
 	if cgroupVersion == "1" {
-		c.KubeadmConfigPatches = []string{kubeletCgroupV1Patch}
+		c.KubeadmConfigPatches = append(c.KubeadmConfigPatches, kubeletCgroupV1Patch)
+	}
+	if o.EndpointSyncDelay > 0 {
+		c.KubeadmConfigPatches = append(c.KubeadmConfigPatches, fmt.Sprintf(`kind: KubeProxyConfiguration
+apiVersion: kubeproxy.config.k8s.io/v1alpha1
+iptables:
+  minSyncPeriod: %s
+`, o.EndpointSyncDelay))
 	}
 	return c
 }

@@ -76,7 +76,7 @@ func (k *Kind) Exists(name string) (bool, error) {
 // kind's create cannot be interrupted half-way; when ctx ends first, Create
 // waits for it to finish, deletes the cluster, and returns ctx's error, so
 // an interrupted run leaves nothing behind.
-func (k *Kind) Create(ctx context.Context, name, nodeImage, kubeconfig string) error {
+func (k *Kind) Create(ctx context.Context, name, nodeImage, kubeconfig string, o Options) error {
 	host, err := docker.Connect(ctx)
 	if err != nil {
 		return err
@@ -90,7 +90,7 @@ func (k *Kind) Create(ctx context.Context, name, nodeImage, kubeconfig string) e
 		return err
 	}
 	opts := []cluster.CreateOption{
-		cluster.CreateWithV1Alpha4Config(kindConfig(info.CgroupVersion)),
+		cluster.CreateWithV1Alpha4Config(kindConfig(info.CgroupVersion, o)),
 		cluster.CreateWithKubeconfigPath(kubeconfig),
 		cluster.CreateWithWaitForReady(3 * time.Minute),
 		cluster.CreateWithDisplayUsage(false),

@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -87,9 +88,24 @@ func yamlSyntaxProblem(file string, err error) Problem {
 	return Problem{File: file, Msg: "YAML syntax: " + msg}
 }
 
+func trafficOf(c *spec.Check) *spec.Traffic {
+	switch {
+	case c.Rollout != nil:
+		return &c.Rollout.Traffic
+	case c.RolloutHalts != nil:
+		return &c.RolloutHalts.Traffic
+	}
+	return nil
+}
+
 func applyDefaults(l *spec.Lab) {
 	for i := range l.Spec.Checks {
 		c := &l.Spec.Checks[i]
+		if c.Timeout.Duration == 0 && c.IsDisruptive() {
+			// A rollout check runs as long as its rollout; its timeout is
+			// only a safety net above that.
+			c.Timeout.Duration = 5 * time.Minute
+		}
 		if c.Severity == "" {
 			c.Severity = spec.SeverityRecommended
 		}
@@ -101,6 +117,20 @@ func applyDefaults(l *spec.Lab) {
 		}
 		if r := c.Resource; r != nil && r.MinCount == 0 {
 			r.MinCount = 1
+		}
+		for _, t := range []*spec.Traffic{trafficOf(c)} {
+			if t == nil {
+				continue
+			}
+			if t.Path == "" {
+				t.Path = "/predict"
+			}
+			if t.Rate == 0 {
+				t.Rate = 20
+			}
+		}
+		if r := c.Rollout; r != nil && r.Deadline.Duration == 0 {
+			r.Deadline.Duration = 120 * time.Second
 		}
 		if h := c.HTTP; h != nil {
 			if h.Method == "" {

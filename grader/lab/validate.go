@@ -140,8 +140,14 @@ func (v *validator) check(path string, c *spec.Check, ids map[string]int) {
 		v.add(path+".timeout", "timeout of %s must be positive", where)
 	}
 	for i, d := range c.DependsOn {
-		if _, ok := ids[d]; !ok {
+		j, ok := ids[d]
+		if !ok {
 			v.add(fmt.Sprintf("%s.dependsOn[%d]", path, i), "%s depends on %q, which is not a check of this lab", where, d)
+			continue
+		}
+		// rollout checks run after all others, so the reverse would wait forever
+		if dep := &v.lab.Spec.Checks[j]; dep.IsDisruptive() && !c.IsDisruptive() {
+			v.add(fmt.Sprintf("%s.dependsOn[%d]", path, i), "%s depends on rollout check %q, which runs after every other check; only another rollout check may depend on it", where, d)
 		}
 	}
 	kinds := 0
@@ -168,9 +174,52 @@ func (v *validator) check(path string, c *spec.Check, ids map[string]int) {
 		}
 		v.cel(path+".http.cel", c.ID, expr.HTTP, h.CEL)
 	}
-	if kinds != 1 {
-		v.add(path, "%s must have exactly one of resource, absent or http (it has %d)", where, kinds)
+	if r := c.Rollout; r != nil {
+		kinds++
+		v.update(path+".rollout", where, r.DeploymentUpdate)
+		v.traffic(path+".rollout", where, r.Traffic)
 	}
+	if r := c.RolloutHalts; r != nil {
+		kinds++
+		v.update(path+".rolloutHalts", where, r.DeploymentUpdate)
+		v.traffic(path+".rolloutHalts", where, r.Traffic)
+		if r.MaxProgressDeadline.Duration <= 0 {
+			v.add(path+".rolloutHalts", "rolloutHalts in %s needs maxProgressDeadline", where)
+		}
+	}
+	if kinds != 1 {
+		v.add(path, "%s must have exactly one of resource, absent, http, rollout or rolloutHalts (it has %d)", where, kinds)
+	}
+}
+
+func (v *validator) update(path, where string, u spec.DeploymentUpdate) {
+	if u.Deployment == "" || u.Image == "" {
+		v.add(path, "%s must name the deployment and the image to set", where)
+	}
+	if u.Image != "" && !v.declaredImage(u.Image) {
+		v.add(path+".image", "%s sets image %q, which is not one of spec.cluster.images (nodes cannot pull it)", where, u.Image)
+	}
+}
+
+func (v *validator) traffic(path, where string, t spec.Traffic) {
+	if t.Service == "" || t.Port.IsZero() {
+		v.add(path, "%s must name the service and port that receive traffic", where)
+	}
+	if t.Path != "" && !strings.HasPrefix(t.Path, "/") {
+		v.add(path+".path", "path in %s must start with '/'", where)
+	}
+	if !v.declaredImage(t.LoadgenImage) {
+		v.add(path+".loadgenImage", "%s needs loadgenImage, one of spec.cluster.images, not %q", where, t.LoadgenImage)
+	}
+}
+
+func (v *validator) declaredImage(ref string) bool {
+	for _, img := range v.lab.Spec.Cluster.Images {
+		if img.Name == ref {
+			return true
+		}
+	}
+	return false
 }
 
 func (v *validator) target(path, where string, t spec.Target) {

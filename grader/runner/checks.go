@@ -17,7 +17,10 @@ import (
 var metav1ListAll = metav1.ListOptions{}
 
 // runChecks runs every check concurrently; a check with dependsOn waits for
-// those checks and does not run unless they all passed.
+// those checks and does not run unless they all passed. Disruptive checks
+// (rollouts change the Deployment) wait until every other check is done and
+// then run one at a time, in lab order, so no check sees a cluster in the
+// middle of a grader-made change.
 func runChecks(ctx context.Context, c *cluster.Clients, l *lab.Lab, progress func(string, ...any)) []result.Check {
 	env := checks.Env{Clients: c, Namespace: l.Spec.Namespace}
 	n := len(l.Spec.Checks)
@@ -30,13 +33,40 @@ func runChecks(ctx context.Context, c *cluster.Clients, l *lab.Lab, progress fun
 	for i, ch := range l.Spec.Checks {
 		index[ch.ID] = i
 	}
+	var calm sync.WaitGroup // the non-disruptive checks
+	for _, ch := range l.Spec.Checks {
+		if !ch.IsDisruptive() {
+			calm.Add(1)
+		}
+	}
+	calmDone := make(chan struct{})
+	go func() { calm.Wait(); close(calmDone) }()
+	var turn []chan struct{} // disruptive check k waits for turn[k]
+	prevDisruptive := calmDone
+	for _, ch := range l.Spec.Checks {
+		if ch.IsDisruptive() {
+			turn = append(turn, prevDisruptive)
+			prevDisruptive = done[ch.ID]
+		}
+	}
 	var wg sync.WaitGroup
+	k := 0
 	for i := range l.Spec.Checks {
 		wg.Add(1)
-		go func(i int) {
+		var myTurn chan struct{}
+		if l.Spec.Checks[i].IsDisruptive() {
+			myTurn = turn[k]
+			k++
+		}
+		go func(i int, myTurn chan struct{}) {
 			defer wg.Done()
 			ch := &l.Spec.Checks[i]
 			defer close(done[ch.ID])
+			if myTurn != nil {
+				<-myTurn
+			} else {
+				defer calm.Done()
+			}
 			rc := result.Check{ID: ch.ID, Title: ch.Title, MaxPoints: ch.Points, Severity: string(ch.Severity),
 				Hidden: ch.Visibility == "hidden"}
 			for _, dep := range ch.DependsOn {
@@ -60,7 +90,7 @@ func runChecks(ctx context.Context, c *cluster.Clients, l *lab.Lab, progress fun
 			}
 			out[i] = rc
 			progress("check %s: %s (%.1fs)", ch.ID, rc.Outcome, rc.DurationSeconds)
-		}(i)
+		}(i, myTurn)
 	}
 	wg.Wait()
 	return out

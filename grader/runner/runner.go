@@ -168,7 +168,7 @@ func (r *run) ensureCluster(ctx context.Context) error {
 	default:
 		r.progress("cluster: creating kind cluster %s (node image %s: %s) ...", name, orDefault(image, "kind's default"), why)
 		stopTicker := r.ticker("cluster create")
-		err := r.kind.Create(ctx, name, image, kubeconfig)
+		err := r.kind.Create(ctx, name, image, kubeconfig, cluster.Options{EndpointSyncDelay: r.opts.Lab.Spec.Cluster.EndpointSyncDelay.Duration})
 		stopTicker()
 		if err != nil {
 			return err

@@ -1,7 +1,7 @@
 package spec
 
-// Check is one graded expectation. Exactly one of resource, absent and http
-// must be set: it is the check's kind.
+// Check is one graded expectation. Exactly one of resource, absent, http,
+// rollout and rolloutHalts must be set: it is the check's kind.
 type Check struct {
 	// ID is the check's stable name: lower-case letters, digits and '-'.
 	// Reports and broken variants' expect.yaml refer to it.
@@ -31,6 +31,69 @@ type Check struct {
 	Absent *AbsentCheck `json:"absent,omitempty"`
 	// HTTP: a Service answers a request as expected.
 	HTTP *HTTPCheck `json:"http,omitempty"`
+	// Rollout: a new version rolls out under live traffic without a failed
+	// request.
+	Rollout *RolloutCheck `json:"rollout,omitempty"`
+	// RolloutHalts: a version that never becomes ready is stopped by the
+	// progress deadline while the old version keeps serving.
+	RolloutHalts *RolloutHaltsCheck `json:"rolloutHalts,omitempty"`
+}
+
+// IsDisruptive reports whether the check changes the cluster (rollouts). The
+// runner runs such checks one at a time, after all the others.
+func (c *Check) IsDisruptive() bool { return c.Rollout != nil || c.RolloutHalts != nil }
+
+// Traffic is the steady load a rollout check sends through a Service while
+// it changes the Deployment: a pod of the lab's load generator image, one new
+// connection per request, every answer recorded.
+type Traffic struct {
+	// Service that receives the traffic, in the lab namespace.
+	Service string `json:"service"`
+	// Port of the Service, by number or name.
+	Port IntOrString `json:"port"`
+	// Path that is POSTed to (default /predict).
+	Path string `json:"path,omitempty"`
+	// Rate in requests per second (default 20).
+	Rate int `json:"rate,omitempty" jsonschema:"minimum=1,maximum=500"`
+	// LoadgenImage is the load generator (fixtures/images/loadgen), one of
+	// the lab's images.
+	LoadgenImage string `json:"loadgenImage"`
+}
+
+// DeploymentUpdate names the Deployment a rollout check changes and the
+// image it sets.
+type DeploymentUpdate struct {
+	// Deployment name, in the lab namespace.
+	Deployment string `json:"deployment"`
+	// Container whose image is changed (default: the first).
+	Container string `json:"container,omitempty"`
+	// Image set during the check.
+	Image string `json:"image"`
+}
+
+// RolloutCheck updates the Deployment's image while traffic flows through
+// its Service. It passes when no request failed, the Service's ready
+// endpoints never fell below replicas - maxUnavailable (watched, not
+// sampled), and the rollout completed within the deadline. The new image
+// stays.
+type RolloutCheck struct {
+	DeploymentUpdate `json:",inline"`
+	Traffic          `json:",inline"`
+	// Deadline for the rollout to complete (default 120s).
+	Deadline Duration `json:"deadline,omitempty"`
+}
+
+// RolloutHaltsCheck sets an image that never becomes ready while traffic
+// flows. It passes when the Deployment's progressDeadlineSeconds is at most
+// maxProgressDeadline, the Deployment reports ProgressDeadlineExceeded in
+// time, and the Service kept answering from the old pods throughout. The
+// previous image is restored afterwards.
+type RolloutHaltsCheck struct {
+	DeploymentUpdate `json:",inline"`
+	Traffic          `json:",inline"`
+	// MaxProgressDeadline is the longest progressDeadlineSeconds the lab
+	// accepts (a failed rollout must be noticed this soon).
+	MaxProgressDeadline Duration `json:"maxProgressDeadline"`
 }
 
 // Severity of a check.

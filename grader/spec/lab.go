@@ -53,6 +53,12 @@ type Cluster struct {
 	// Images are built from source on the host and loaded into every node,
 	// so the lab never pulls from a registry.
 	Images []Image `json:"images,omitempty"`
+	// EndpointSyncDelay is the least time between kube-proxy's rule updates
+	// (its iptables minSyncPeriod): Service endpoint changes then reach the
+	// nodes up to this late, as in a busy production cluster. kind applies
+	// them almost at once, which hides whether a workload drains gracefully
+	// when its pods stop. Applies to the kind clusters labgrade creates.
+	EndpointSyncDelay Duration `json:"endpointSyncDelay,omitempty"`
 }
 
 // Image is a container image a lab builds from a directory of Go source and

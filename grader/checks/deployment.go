@@ -1,0 +1,184 @@
+package checks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"sync"
+
+	appsv1 "k8s.io/api/apps/v1"
+	discoveryv1 "k8s.io/api/discovery/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/intstr"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/tools/cache"
+)
+
+// complete reports whether a Deployment has finished rolling out: the
+// controller saw the latest spec and every replica is updated, ready and
+// available, with no old replica left.
+func complete(d *appsv1.Deployment) bool {
+	want := int32(1)
+	if d.Spec.Replicas != nil {
+		want = *d.Spec.Replicas
+	}
+	s := d.Status
+	return s.ObservedGeneration >= d.Generation && s.UpdatedReplicas == want && s.ReadyReplicas == want &&
+		s.AvailableReplicas == want && s.Replicas == want
+}
+
+// progressDeadlineExceeded reports the condition the controller sets when a
+// rollout made no progress for progressDeadlineSeconds.
+func progressDeadlineExceeded(d *appsv1.Deployment) bool {
+	for _, c := range d.Status.Conditions {
+		if c.Type == appsv1.DeploymentProgressing && c.Reason == "ProgressDeadlineExceeded" {
+			return true
+		}
+	}
+	return false
+}
+
+// minAvailable is replicas - maxUnavailable, with maxUnavailable resolved
+// as the Deployment controller does (a percentage rounds down).
+func minAvailable(d *appsv1.Deployment) (replicas, floor int) {
+	replicas = 1
+	if d.Spec.Replicas != nil {
+		replicas = int(*d.Spec.Replicas)
+	}
+	if d.Spec.Strategy.Type == appsv1.RecreateDeploymentStrategyType {
+		return replicas, 0
+	}
+	mu := intstr.FromString("25%")
+	if ru := d.Spec.Strategy.RollingUpdate; ru != nil && ru.MaxUnavailable != nil {
+		mu = *ru.MaxUnavailable
+	}
+	n, err := intstr.GetScaledValueFromIntOrPercent(&mu, replicas, false)
+	if err != nil {
+		n = 0
+	}
+	return replicas, max(replicas-n, 0)
+}
+
+// containerIndex finds the container by name, or the first one.
+func containerIndex(d *appsv1.Deployment, name string) (int, error) {
+	cs := d.Spec.Template.Spec.Containers
+	if len(cs) == 0 {
+		return 0, fmt.Errorf("deployment %s has no containers", d.Name)
+	}
+	if name == "" {
+		return 0, nil
+	}
+	for i, c := range cs {
+		if c.Name == name {
+			return i, nil
+		}
+	}
+	return 0, fmt.Errorf("deployment %s has no container %q", d.Name, name)
+}
+
+// setImage changes one container's image with a JSON patch (the
+// container is addressed by index, checked against its name first so a
+// concurrent change cannot make us patch the wrong one).
+func setImage(ctx context.Context, env Env, d *appsv1.Deployment, idx int, image string) error {
+	patch, _ := json.Marshal([]map[string]any{
+		{"op": "test", "path": fmt.Sprintf("/spec/template/spec/containers/%d/name", idx), "value": d.Spec.Template.Spec.Containers[idx].Name},
+		{"op": "replace", "path": fmt.Sprintf("/spec/template/spec/containers/%d/image", idx), "value": image},
+	})
+	_, err := env.Clients.Typed.AppsV1().Deployments(d.Namespace).Patch(ctx, d.Name, types.JSONPatchType, patch, metav1.PatchOptions{FieldManager: "labgrade-grader"})
+	return err
+}
+
+// waitDeployment watches one Deployment until cond holds or ctx ends, and
+// returns the last state seen.
+func waitDeployment(ctx context.Context, env Env, name string, cond func(*appsv1.Deployment) bool) (*appsv1.Deployment, bool) {
+	f := informers.NewSharedInformerFactoryWithOptions(env.Clients.Typed, 0, informers.WithNamespace(env.Namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
+		}))
+	inf := f.Apps().V1().Deployments().Informer()
+	changed := make(chan struct{}, 1)
+	poke := func(any) {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
+	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: poke, DeleteFunc: poke, UpdateFunc: func(_, n any) { poke(n) }})
+	stop := make(chan struct{})
+	defer close(stop)
+	go inf.Run(stop)
+	cache.WaitForCacheSync(ctx.Done(), inf.HasSynced)
+	var last *appsv1.Deployment
+	for {
+		if obj, ok, _ := inf.GetStore().GetByKey(env.Namespace + "/" + name); ok {
+			last = obj.(*appsv1.Deployment)
+			if cond(last) {
+				return last, true
+			}
+		}
+		select {
+		case <-changed:
+		case <-ctx.Done():
+			return last, false
+		}
+	}
+}
+
+// endpointWatch follows a Service's EndpointSlices and keeps the lowest
+// number of ready endpoints seen, on every change the API server reports.
+type endpointWatch struct {
+	mu     sync.Mutex
+	min    int
+	cur    int
+	synced bool
+	stop   chan struct{}
+}
+
+func watchReadyEndpoints(ctx context.Context, env Env, service string) *endpointWatch {
+	w := &endpointWatch{min: math.MaxInt, stop: make(chan struct{})}
+	f := informers.NewSharedInformerFactoryWithOptions(env.Clients.Typed, 0, informers.WithNamespace(env.Namespace),
+		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
+			o.LabelSelector = discoveryv1.LabelServiceName + "=" + service
+		}))
+	inf := f.Discovery().V1().EndpointSlices().Informer()
+	recount := func(any) {
+		ready := map[string]bool{}
+		for _, obj := range inf.GetStore().List() {
+			for _, ep := range obj.(*discoveryv1.EndpointSlice).Endpoints {
+				if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
+					key := fmt.Sprint(ep.Addresses)
+					if ep.TargetRef != nil {
+						key = string(ep.TargetRef.UID)
+					}
+					ready[key] = true
+				}
+			}
+		}
+		w.mu.Lock()
+		w.cur = len(ready)
+		if w.synced {
+			w.min = min(w.min, w.cur)
+		}
+		w.mu.Unlock()
+	}
+	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: recount, DeleteFunc: recount, UpdateFunc: func(_, n any) { recount(n) }})
+	go inf.Run(w.stop)
+	cache.WaitForCacheSync(ctx.Done(), inf.HasSynced)
+	w.mu.Lock()
+	w.synced = true
+	w.mu.Unlock()
+	recount(nil)
+	return w
+}
+
+// lowest returns the minimum ready count since the watch synced.
+func (w *endpointWatch) lowest() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.min
+}
+
+func (w *endpointWatch) close() { close(w.stop) }

@@ -1,0 +1,153 @@
+package checks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/labgrade/labgrade/grader/spec"
+)
+
+// loadSummary is the load generator's report (fixtures/images/loadgen).
+type loadSummary struct {
+	Sent         int                `json:"sent"`
+	OK           int                `json:"ok"`
+	Failed       int                `json:"failed"`
+	Codes        map[string]int     `json:"codes"`
+	Errors       map[string]int     `json:"errors"`
+	FirstFailure string             `json:"firstFailure"`
+	LatencyMs    map[string]float64 `json:"latencyMs"`
+}
+
+func (s loadSummary) String() string {
+	msg := fmt.Sprintf("%d of %d requests failed", s.Failed, s.Sent)
+	if s.FirstFailure != "" {
+		msg += " (first: " + s.FirstFailure + ")"
+	}
+	return msg
+}
+
+// loadgen is a running load generator pod in the lab namespace.
+type loadgen struct {
+	env  Env
+	ns   string
+	name string
+}
+
+const loadgenPort = "8081"
+
+// startLoadgen runs the load generator against the Service and waits until
+// requests succeed, so that what follows is measured under real traffic. A
+// Service that never answers is the learner's failure (returned as
+// notServing).
+func startLoadgen(ctx context.Context, env Env, t spec.Traffic) (lg *loadgen, notServing string, err error) {
+	ns := env.Namespace
+	lg = &loadgen{env: env, ns: ns, name: "labgrade-loadgen-" + rand.String(5)}
+	target := fmt.Sprintf("http://%s.%s.svc:%s%s", t.Service, ns, t.Port.String(), t.Path)
+	nonRoot := true
+	pod := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: lg.name, Labels: map[string]string{"app.kubernetes.io/managed-by": "labgrade", "labgrade.dev/role": "loadgen"}},
+		Spec: corev1.PodSpec{
+			RestartPolicy:                 corev1.RestartPolicyNever,
+			TerminationGracePeriodSeconds: ptrInt64(1),
+			Containers: []corev1.Container{{
+				Name: "loadgen", Image: t.LoadgenImage, ImagePullPolicy: corev1.PullIfNotPresent,
+				Args:            []string{"-target", target, "-rate", strconv.Itoa(t.Rate)},
+				Ports:           []corev1.ContainerPort{{ContainerPort: 8081}},
+				SecurityContext: &corev1.SecurityContext{RunAsNonRoot: &nonRoot},
+			}},
+		},
+	}
+	if _, err := env.Clients.Typed.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
+		return nil, "", fmt.Errorf("starting the load generator: %w", err)
+	}
+	// Running, then answering its summary, then steady: a full second of
+	// requests with no failure (stale endpoints of earlier pods may refuse
+	// the first ones). Then the counters start afresh, so that only what
+	// happens from the change on is judged.
+	var last, prev loadSummary
+	steadySince := time.Time{}
+	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+		s, err := lg.summary(ctx)
+		if err != nil {
+			return false, nil
+		}
+		prev, last = last, s
+		if s.OK == 0 || s.Failed != prev.Failed {
+			steadySince = time.Time{}
+			return false, nil
+		}
+		if steadySince.IsZero() {
+			steadySince = time.Now()
+		}
+		return time.Since(steadySince) >= time.Second, nil
+	})
+	if err == nil {
+		err = lg.reset(ctx)
+	}
+	if err != nil {
+		lg.delete()
+		if last.Sent > 0 {
+			return nil, fmt.Sprintf("traffic through service %s never ran a second without failures before the change: %s", t.Service, last), nil
+		}
+		return nil, "", fmt.Errorf("the load generator pod %s did not start sending in 60s: %v", lg.name, err)
+	}
+	return lg, "", nil
+}
+
+func (l *loadgen) summary(ctx context.Context) (loadSummary, error) {
+	var s loadSummary
+	raw, err := l.env.Clients.Typed.CoreV1().Pods(l.ns).ProxyGet("http", l.name, loadgenPort, "/summary", nil).DoRaw(ctx)
+	if err != nil {
+		return s, err
+	}
+	return s, json.Unmarshal(raw, &s)
+}
+
+// post sends a control request to the load generator through the pod
+// proxy, retried briefly: the proxy path crosses the API server and the
+// node, and one lost call must not turn a graded rollout into an error.
+func (l *loadgen) post(ctx context.Context, path string) ([]byte, error) {
+	var raw []byte
+	var err error
+	for attempt := 0; attempt < 4; attempt++ {
+		raw, err = l.env.Clients.Typed.CoreV1().RESTClient().Post().Namespace(l.ns).Resource("pods").
+			Name(l.name + ":" + loadgenPort).SubResource("proxy").Suffix(path).DoRaw(ctx)
+		if err == nil {
+			return raw, nil
+		}
+		sleepCtx(ctx, time.Duration(attempt+1)*500*time.Millisecond)
+	}
+	return nil, err
+}
+
+// reset makes the load generator count afresh.
+func (l *loadgen) reset(ctx context.Context) error {
+	_, err := l.post(ctx, "/reset")
+	return err
+}
+
+// stop ends the traffic and returns the final summary.
+func (l *loadgen) stop(ctx context.Context) (loadSummary, error) {
+	var s loadSummary
+	raw, err := l.post(ctx, "/stop")
+	if err != nil {
+		return s, fmt.Errorf("stopping the load generator pod %s: %w", l.name, err)
+	}
+	return s, json.Unmarshal(raw, &s)
+}
+
+func (l *loadgen) delete() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = l.env.Clients.Typed.CoreV1().Pods(l.ns).Delete(ctx, l.name, metav1.DeleteOptions{GracePeriodSeconds: ptrInt64(0)})
+}
+
+func ptrInt64(v int64) *int64 { return &v }
