@@ -19,9 +19,11 @@ import (
 	"github.com/labgrade/labgrade/grader/result"
 )
 
-// expectFile is broken/<variant>/expect.yaml.
+// expectFile is broken/<variant>/expect.yaml: the checks the variant must
+// fail, and the verdict of the whole run (not-passed unless it says).
 type expectFile struct {
-	Failing []string `json:"failing"`
+	Failing []string       `json:"failing"`
+	Verdict result.Verdict `json:"verdict,omitempty"`
 }
 
 // TestLabK8sServing grades the k8s-serving lab's solution and every broken
@@ -75,8 +77,12 @@ func TestLabK8sServing(t *testing.T) {
 			var want expectFile
 			require.NoError(t, yaml.UnmarshalStrict(raw, &want))
 			require.NotEmpty(t, want.Failing, "expect.yaml must name failing checks")
+			if want.Verdict == "" {
+				want.Verdict = result.NotPassed
+			}
 			res, r := gradeSubmission(t, ctx, dir)
-			require.Equal(t, 1, res.code, "a broken variant is graded and not passed; stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
+			wantCode := map[result.Verdict]int{result.Passed: 0, result.NotPassed: 1}[want.Verdict]
+			require.Equal(t, wantCode, res.code, "verdict %s expected; stdout:\n%s\nstderr:\n%s", want.Verdict, res.stdout, res.stderr)
 			got := r.Failing()
 			sort.Strings(got)
 			sort.Strings(want.Failing)

@@ -51,12 +51,9 @@ func runRollout(ctx context.Context, env Env, r *spec.RolloutCheck) Outcome {
 		return *bad
 	}
 	replicas, floor := minAvailable(d)
-	lg, notServing, err := startLoadgen(ctx, env, r.Traffic)
-	if err != nil {
-		return errored("%v", err)
-	}
-	if notServing != "" {
-		return fail("%s", notServing)
+	lg, bad := startTraffic(ctx, env, r.Traffic)
+	if bad != nil {
+		return *bad
 	}
 	defer lg.delete()
 	eps := watchReadyEndpoints(ctx, env, r.Service)
@@ -112,12 +109,9 @@ func runRolloutHalts(ctx context.Context, env Env, r *spec.RolloutHaltsCheck) Ou
 		return fail("progressDeadlineSeconds is %d: a stuck rollout would go unnoticed that long; the lab accepts at most %s", pds, r.MaxProgressDeadline.Duration)
 	}
 	previous := d.Spec.Template.Spec.Containers[idx].Image
-	lg, notServing, err := startLoadgen(ctx, env, r.Traffic)
-	if err != nil {
-		return errored("%v", err)
-	}
-	if notServing != "" {
-		return fail("%s", notServing)
+	lg, bad := startTraffic(ctx, env, r.Traffic)
+	if bad != nil {
+		return *bad
 	}
 	defer lg.delete()
 

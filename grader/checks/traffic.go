@@ -13,26 +13,8 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/labgrade/labgrade/grader/spec"
+	"github.com/labgrade/labgrade/grader/traffic"
 )
-
-// loadSummary is the load generator's report (fixtures/images/loadgen).
-type loadSummary struct {
-	Sent         int                `json:"sent"`
-	OK           int                `json:"ok"`
-	Failed       int                `json:"failed"`
-	Codes        map[string]int     `json:"codes"`
-	Errors       map[string]int     `json:"errors"`
-	FirstFailure string             `json:"firstFailure"`
-	LatencyMs    map[string]float64 `json:"latencyMs"`
-}
-
-func (s loadSummary) String() string {
-	msg := fmt.Sprintf("%d of %d requests failed", s.Failed, s.Sent)
-	if s.FirstFailure != "" {
-		msg += " (first: " + s.FirstFailure + ")"
-	}
-	return msg
-}
 
 // loadgen is a running load generator pod in the lab namespace.
 type loadgen struct {
@@ -72,7 +54,7 @@ func startLoadgen(ctx context.Context, env Env, t spec.Traffic) (lg *loadgen, no
 	// requests with no failure (stale endpoints of earlier pods may refuse
 	// the first ones). Then the counters start afresh, so that only what
 	// happens from the change on is judged.
-	var last, prev loadSummary
+	var last, prev traffic.Summary
 	steadySince := time.Time{}
 	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
 		s, err := lg.summary(ctx)
@@ -102,8 +84,23 @@ func startLoadgen(ctx context.Context, env Env, t spec.Traffic) (lg *loadgen, no
 	return lg, "", nil
 }
 
-func (l *loadgen) summary(ctx context.Context) (loadSummary, error) {
-	var s loadSummary
+// startTraffic is startLoadgen with its outcomes as a check sees them: an
+// environment error, or the learner's Service not serving.
+func startTraffic(ctx context.Context, env Env, t spec.Traffic) (*loadgen, *Outcome) {
+	lg, notServing, err := startLoadgen(ctx, env, t)
+	switch {
+	case err != nil:
+		o := errored("%v", err)
+		return nil, &o
+	case notServing != "":
+		o := fail("%s", notServing)
+		return nil, &o
+	}
+	return lg, nil
+}
+
+func (l *loadgen) summary(ctx context.Context) (traffic.Summary, error) {
+	var s traffic.Summary
 	raw, err := l.env.Clients.Typed.CoreV1().Pods(l.ns).ProxyGet("http", l.name, loadgenPort, "/summary", nil).DoRaw(ctx)
 	if err != nil {
 		return s, err
@@ -135,8 +132,8 @@ func (l *loadgen) reset(ctx context.Context) error {
 }
 
 // stop ends the traffic and returns the final summary.
-func (l *loadgen) stop(ctx context.Context) (loadSummary, error) {
-	var s loadSummary
+func (l *loadgen) stop(ctx context.Context) (traffic.Summary, error) {
+	var s traffic.Summary
 	raw, err := l.post(ctx, "/stop")
 	if err != nil {
 		return s, fmt.Errorf("stopping the load generator pod %s: %w", l.name, err)

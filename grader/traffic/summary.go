@@ -1,0 +1,28 @@
+// Package traffic is the contract between the load generator
+// (fixtures/images/loadgen) and the grader's rollout checks: the summary the
+// load generator reports and the grader judges.
+package traffic
+
+import "fmt"
+
+// Summary is what the load generator reports.
+type Summary struct {
+	Sent            int                `json:"sent"`
+	OK              int                `json:"ok"`
+	Failed          int                `json:"failed"`
+	Codes           map[string]int     `json:"codes"`
+	Errors          map[string]int     `json:"errors,omitempty"`
+	FirstFailure    string             `json:"firstFailure,omitempty"`
+	LatencyMs       map[string]float64 `json:"latencyMs"`
+	DurationSeconds float64            `json:"durationSeconds"`
+	Done            bool               `json:"done"`
+}
+
+// String says how many requests failed, and the first failure.
+func (s Summary) String() string {
+	msg := fmt.Sprintf("%d of %d requests failed", s.Failed, s.Sent)
+	if s.FirstFailure != "" {
+		msg += " (first: " + s.FirstFailure + ")"
+	}
+	return msg
+}
