@@ -6,8 +6,9 @@ package labgrade
 import "embed"
 
 // Content is labs/ and fixtures/ as they were when labgrade was built, with
-// go.mod and go.sum, so that the fixture programs (which import each other
-// and third-party modules) compile in an unpacked copy.
+// go.mod, go.sum and the grader packages the fixture programs import
+// (grader/traffic, grader/drift), so that the fixtures compile in an
+// unpacked copy. grader/catalog's test builds every lab image there.
 //
-//go:embed labs fixtures go.mod go.sum
+//go:embed labs fixtures go.mod go.sum grader/traffic/*.go grader/drift/*.go
 var Content embed.FS
