@@ -4,6 +4,7 @@ package e2e
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"testing"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/labgrade/labgrade/fixtures/model"
 	"github.com/labgrade/labgrade/grader/images"
 )
 
@@ -44,4 +46,64 @@ func TestModelServerImage(t *testing.T) {
 	require.Error(t, err, "the broken version must never become ready")
 	assert.Contains(t, err.Error(), "did not become ready")
 	step("broken never ready")
+}
+
+// TestDriftMonitorImage runs the drift-monitor image with a config and the
+// reference data copied in: it becomes ready, ingests samples, reports a
+// drifted feature in /status, and reports that it could not deliver its
+// Event alert outside a cluster instead of failing silently.
+func TestDriftMonitorImage(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	const ref = "labgrade.local/drift-monitor:e2e"
+	require.NoError(t, images.Build(ctx, images.Spec{Ref: ref, Dir: filepath.Join(repoRoot, "fixtures", "images", "drift-monitor"), GOARCH: "amd64"}))
+	config := `reference: /data/reference.csv
+features:
+- {name: mean_radius, type: numeric}
+- {name: mean_texture, type: numeric}
+tests: {numeric: {test: ks, threshold: 0.01}}
+window: {size: 500}
+minSamples: 100
+interval: 1s
+alerts: {event: {kind: Deployment, name: model-server}}
+`
+	names, rows, err := model.Reference()
+	require.NoError(t, err)
+	var instances []map[string]float64
+	for _, r := range rows[:300] {
+		m := map[string]float64{}
+		for i, n := range names {
+			m[n] = r[i]
+		}
+		m["mean_texture"] += 8 // drift one feature
+		instances = append(instances, m)
+	}
+	body, _ := json.Marshal(map[string]any{"instances": instances})
+	res, err := images.Smoke(ctx, ref, images.Probe{
+		Port: "8080/tcp", ReadyPath: "/readyz",
+		Files:  map[string][]byte{"/etc/drift-monitor/config.yaml": []byte(config), "/data/reference.csv": model.ReferenceCSV()},
+		Method: "POST", Path: "/ingest", Body: string(body), WantStatus: 202,
+		// read the status after a few evaluation intervals
+		After: &images.Request{Method: "GET", Path: "/status", Delay: 2500 * time.Millisecond},
+	})
+	require.NoError(t, err)
+	var st struct {
+		Samples  int `json:"samples"`
+		Features []struct {
+			Name  string `json:"name"`
+			Drift bool   `json:"drift"`
+		} `json:"features"`
+		Alerts map[string]struct {
+			Sent      int    `json:"sent"`
+			LastError string `json:"lastError"`
+		} `json:"alerts"`
+	}
+	require.NoError(t, json.Unmarshal([]byte(res.AfterBody), &st), res.AfterBody)
+	assert.Equal(t, 300, st.Samples)
+	drifted := map[string]bool{}
+	for _, f := range st.Features {
+		drifted[f.Name] = f.Drift
+	}
+	assert.Equal(t, map[string]bool{"mean_radius": false, "mean_texture": true}, drifted)
+	assert.Contains(t, st.Alerts["event"].LastError, "no Kubernetes API access")
 }

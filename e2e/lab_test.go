@@ -126,11 +126,14 @@ func TestLabTypo(t *testing.T) {
 	require.NotEqual(t, string(raw), bad)
 	file := filepath.Join(labs, "k8s-serving", "lab.yaml")
 	require.NoError(t, os.WriteFile(file, []byte(bad), 0o644))
-	line := 1 + strings.Count(bad[:strings.Index(bad, "pionts")], "\n")
+	at := strings.Index(bad, "pionts")
+	line := 1 + strings.Count(bad[:at], "\n")
+	idAt := strings.LastIndex(bad[:at], "- id: ")
+	check := strings.TrimSpace(strings.SplitN(bad[idAt+len("- id: "):], "\n", 2)[0])
 
 	res := labgrade(t, context.Background(), "run", "k8s-serving", "--labs-dir", labs, "--submission", labs)
 	assert.Equal(t, 2, res.code)
-	assert.Contains(t, res.stderr, file+":"+itoa(line)+":5: field \"pionts\" not allowed in check \"deploy-pinned-image\" (did you mean \"points\"?)")
+	assert.Contains(t, res.stderr, file+":"+itoa(line)+":5: field \"pionts\" not allowed in check \""+check+"\" (did you mean \"points\"?)")
 	assert.Less(t, res.took, 20*time.Second, "refused before any cluster work")
 }
 

@@ -45,26 +45,16 @@ func (c *Clients) ResetNamespace(ctx context.Context, name string, timeout time.
 	if err != nil {
 		return fmt.Errorf("listing the API's kinds: %w", err)
 	}
-	zero := int64(0)
-	for _, gvr := range kinds {
-		opts := metav1.DeleteOptions{}
-		if gvr.Group == "" && gvr.Resource == "pods" {
-			opts.GracePeriodSeconds = &zero
-		}
-		// Kubernetes' own objects stay: pods need kube-root-ca.crt and the
-		// default service account the moment they are created.
-		list := metav1.ListOptions{}
-		switch {
-		case gvr.Group == "" && gvr.Resource == "configmaps":
-			list.FieldSelector = "metadata.name!=kube-root-ca.crt"
-		case gvr.Group == "" && gvr.Resource == "serviceaccounts":
-			list.FieldSelector = "metadata.name!=default"
-		}
-		err := c.Dynamic.Resource(gvr).Namespace(name).DeleteCollection(ctx, opts, list)
-		if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsMethodNotSupported(err) {
-			return fmt.Errorf("emptying namespace %s (%s): %w", name, gvr.Resource, err)
+	// Pods last: deleted before their ReplicaSets, they would be recreated
+	// and then removed by the garbage collector with their full grace period.
+	podsGVR := schema.GroupVersionResource{Version: "v1", Resource: "pods"}
+	kinds = slices.DeleteFunc(kinds, func(g schema.GroupVersionResource) bool { return g == podsGVR })
+	for _, gvr := range append(kinds, podsGVR) {
+		if err := c.deleteAllOf(ctx, name, gvr); err != nil {
+			return err
 		}
 	}
+	kinds = append(kinds, podsGVR)
 	var left []string
 	err = wait.PollUntilContextTimeout(ctx, 200*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		left = left[:0]
@@ -79,12 +69,37 @@ func (c *Clients) ResetNamespace(ctx context.Context, name string, timeout time.
 				}
 			}
 		}
+		if len(left) > 0 { // pods the garbage collector is ending gracefully
+			_ = c.deleteAllOf(ctx, name, podsGVR)
+		}
 		return len(left) == 0, nil
 	})
 	if err != nil {
 		return fmt.Errorf("namespace %s still holds %s after %s (a finalizer left by the last run?)", name, strings.Join(left[:min(len(left), 5)], ", "), timeout)
 	}
 	return c.EnsureNamespace(ctx, name)
+}
+
+// deleteAllOf deletes every object of one kind in the namespace, except
+// Kubernetes' own (pods need kube-root-ca.crt and the default service
+// account the moment they are created); pods without grace period.
+func (c *Clients) deleteAllOf(ctx context.Context, ns string, gvr schema.GroupVersionResource) error {
+	opts := metav1.DeleteOptions{}
+	list := metav1.ListOptions{}
+	switch {
+	case gvr.Group == "" && gvr.Resource == "pods":
+		zero := int64(0)
+		opts.GracePeriodSeconds = &zero
+	case gvr.Group == "" && gvr.Resource == "configmaps":
+		list.FieldSelector = "metadata.name!=kube-root-ca.crt"
+	case gvr.Group == "" && gvr.Resource == "serviceaccounts":
+		list.FieldSelector = "metadata.name!=default"
+	}
+	err := c.Dynamic.Resource(gvr).Namespace(ns).DeleteCollection(ctx, opts, list)
+	if err != nil && !apierrors.IsNotFound(err) && !apierrors.IsMethodNotSupported(err) {
+		return fmt.Errorf("emptying namespace %s (%s): %w", ns, gvr.Resource, err)
+	}
+	return nil
 }
 
 // keptByKubernetes are objects controllers create in every namespace; they

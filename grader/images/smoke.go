@@ -1,6 +1,7 @@
 package images
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -19,10 +20,20 @@ type Probe struct {
 	Port      string // container port, e.g. "8080/tcp"
 	ReadyPath string
 	Env       map[string]string
-	Timeout   time.Duration
+	// Files are copied into the container before it starts (path -> content).
+	Files   map[string][]byte
+	Timeout time.Duration
 	// Method, Path and Body of one real request.
 	Method, Path, Body string
 	WantStatus         int
+	// After is a second request, sent after the first (and a delay).
+	After *Request
+}
+
+// Request is one more request of a smoke test.
+type Request struct {
+	Method, Path, Body string
+	Delay              time.Duration
 }
 
 // SmokeResult is what the smoke test saw.
@@ -31,6 +42,9 @@ type SmokeResult struct {
 	Status     int
 	Body       string
 	RunsAsRoot bool
+	// AfterStatus and AfterBody answer Probe.After.
+	AfterStatus int
+	AfterBody   string
 }
 
 // Smoke runs the image as a container with testcontainers-go, waits for it
@@ -41,10 +55,14 @@ func Smoke(ctx context.Context, ref string, p Probe) (*SmokeResult, error) {
 	if p.Timeout == 0 {
 		p.Timeout = 30 * time.Second
 	}
+	var files []testcontainers.ContainerFile
+	for path, content := range p.Files {
+		files = append(files, testcontainers.ContainerFile{Reader: bytes.NewReader(content), ContainerFilePath: path, FileMode: 0o644})
+	}
 	start := time.Now()
 	c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
 		ContainerRequest: testcontainers.ContainerRequest{
-			Image: ref, ExposedPorts: []string{p.Port}, Env: p.Env,
+			Image: ref, ExposedPorts: []string{p.Port}, Env: p.Env, Files: files,
 			WaitingFor: wait.ForHTTP(p.ReadyPath).WithPort(p.Port).WithStartupTimeout(p.Timeout).WithPollInterval(100 * time.Millisecond),
 		},
 		Started: true,
@@ -71,20 +89,37 @@ func Smoke(ctx context.Context, ref string, p Probe) (*SmokeResult, error) {
 	if err != nil {
 		return res, err
 	}
-	if p.Body != "" {
+	res.Status, res.Body, err = do(req)
+	if err != nil {
+		return res, fmt.Errorf("request to %s: %w", ref, err)
+	}
+	if p.WantStatus != 0 && res.Status != p.WantStatus {
+		return res, fmt.Errorf("%s %s on %s answered %d, want %d: %s", req.Method, p.Path, ref, res.Status, p.WantStatus, strings.TrimSpace(res.Body))
+	}
+	if a := p.After; a != nil {
+		time.Sleep(a.Delay)
+		req, err := http.NewRequestWithContext(ctx, orDefault(a.Method, "GET"), endpoint+a.Path, strings.NewReader(a.Body))
+		if err != nil {
+			return res, err
+		}
+		if res.AfterStatus, res.AfterBody, err = do(req); err != nil {
+			return res, fmt.Errorf("request to %s: %w", ref, err)
+		}
+	}
+	return res, nil
+}
+
+func do(req *http.Request) (int, string, error) {
+	if req.Body != nil && req.ContentLength > 0 {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return res, fmt.Errorf("request to %s: %w", ref, err)
+		return 0, "", err
 	}
 	defer resp.Body.Close()
-	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<16))
-	res.Status, res.Body = resp.StatusCode, string(b)
-	if p.WantStatus != 0 && resp.StatusCode != p.WantStatus {
-		return res, fmt.Errorf("%s %s on %s answered %d, want %d: %s", req.Method, p.Path, ref, resp.StatusCode, p.WantStatus, strings.TrimSpace(res.Body))
-	}
-	return res, nil
+	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	return resp.StatusCode, string(b), nil
 }
 
 func orDefault(s, d string) string {
