@@ -81,7 +81,8 @@ func (c *Catalog) Load(name string) (*lab.Lab, error) {
 // fixture programs there as it does in a checkout.
 func unpack(embedded fs.FS) (string, error) {
 	h := sha256.New()
-	var files []string
+	files := map[string][]byte{}
+	var order []string
 	err := fs.WalkDir(embedded, ".", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
@@ -92,7 +93,8 @@ func unpack(embedded fs.FS) (string, error) {
 		}
 		fmt.Fprintf(h, "%s\x00%d\x00", p, len(b))
 		h.Write(b)
-		files = append(files, p)
+		files[p] = b
+		order = append(order, p)
 		return nil
 	})
 	if err != nil {
@@ -108,8 +110,8 @@ func unpack(embedded fs.FS) (string, error) {
 	}
 	tmp := dir + ".tmp"
 	os.RemoveAll(tmp)
-	for _, p := range files {
-		b, _ := fs.ReadFile(embedded, p)
+	for _, p := range order {
+		b := files[p]
 		target := filepath.Join(tmp, filepath.FromSlash(p))
 		if err := os.MkdirAll(filepath.Dir(target), 0o755); err != nil {
 			return "", err

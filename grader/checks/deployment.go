@@ -99,14 +99,7 @@ func waitDeployment(ctx context.Context, env Env, name string, cond func(*appsv1
 			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
 		}))
 	inf := f.Apps().V1().Deployments().Informer()
-	changed := make(chan struct{}, 1)
-	poke := func(any) {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	}
-	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: poke, DeleteFunc: poke, UpdateFunc: func(_, n any) { poke(n) }})
+	changed, _ := onChange(inf)
 	stop := make(chan struct{})
 	defer close(stop)
 	go inf.Run(stop)

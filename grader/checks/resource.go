@@ -15,10 +15,10 @@ import (
 func runResource(ctx context.Context, env Env, r *spec.ResourceCheck, progs []*expr.Program) Outcome {
 	return watchUntil(ctx, env, r.Target, func(objs []*unstructured.Unstructured) verdict {
 		if len(objs) == 0 {
-			return verdict{msg: describeTarget(r.Target, env.Namespace) + " not found"}
+			return verdict{msg: describeTarget(r.Target) + " not found"}
 		}
 		if r.Name == "" && len(objs) < r.MinCount {
-			return verdict{msg: fmt.Sprintf("found %d %s, need at least %d", len(objs), describeTarget(r.Target, env.Namespace), r.MinCount)}
+			return verdict{msg: fmt.Sprintf("found %d %s, need at least %d", len(objs), describeTarget(r.Target), r.MinCount)}
 		}
 		all := make([]any, len(objs))
 		for i, o := range objs {

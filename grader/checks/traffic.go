@@ -25,13 +25,14 @@ type loadgen struct {
 
 const loadgenPort = "8081"
 
-// startLoadgen runs the load generator against the Service and waits until
-// requests succeed, so that what follows is measured under real traffic. A
-// Service that never answers is the learner's failure (returned as
-// notServing).
-func startLoadgen(ctx context.Context, env Env, t spec.Traffic) (lg *loadgen, notServing string, err error) {
+// startTraffic runs the load generator against the Service and waits until
+// requests succeed steadily, so that what follows is measured under real
+// traffic. It returns an outcome instead when that fails: a Service that
+// never answers is the learner's failure, a load generator that does not
+// start is an environment error.
+func startTraffic(ctx context.Context, env Env, t spec.Traffic) (*loadgen, *Outcome) {
 	ns := env.Namespace
-	lg = &loadgen{env: env, ns: ns, name: "labgrade-loadgen-" + rand.String(5)}
+	lg := &loadgen{env: env, ns: ns, name: "labgrade-loadgen-" + rand.String(5)}
 	target := fmt.Sprintf("http://%s.%s.svc:%s%s", t.Service, ns, t.Port.String(), t.Path)
 	nonRoot := true
 	pod := &corev1.Pod{
@@ -48,7 +49,8 @@ func startLoadgen(ctx context.Context, env Env, t spec.Traffic) (lg *loadgen, no
 		},
 	}
 	if _, err := env.Clients.Typed.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-		return nil, "", fmt.Errorf("starting the load generator: %w", err)
+		o := errored("starting the load generator: %v", err)
+		return nil, &o
 	}
 	// Running, then answering its summary, then steady: a full second of
 	// requests with no failure (stale endpoints of earlier pods may refuse
@@ -56,7 +58,7 @@ func startLoadgen(ctx context.Context, env Env, t spec.Traffic) (lg *loadgen, no
 	// happens from the change on is judged.
 	var last, prev traffic.Summary
 	steadySince := time.Time{}
-	err = wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
+	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
 		s, err := lg.summary(ctx)
 		if err != nil {
 			return false, nil
@@ -77,23 +79,10 @@ func startLoadgen(ctx context.Context, env Env, t spec.Traffic) (lg *loadgen, no
 	if err != nil {
 		lg.delete()
 		if last.Sent > 0 {
-			return nil, fmt.Sprintf("traffic through service %s never ran a second without failures before the change: %s", t.Service, last), nil
+			o := fail("traffic through service %s never ran a second without failures before the change: %s", t.Service, last)
+			return nil, &o
 		}
-		return nil, "", fmt.Errorf("the load generator pod %s did not start sending in 60s: %v", lg.name, err)
-	}
-	return lg, "", nil
-}
-
-// startTraffic is startLoadgen with its outcomes as a check sees them: an
-// environment error, or the learner's Service not serving.
-func startTraffic(ctx context.Context, env Env, t spec.Traffic) (*loadgen, *Outcome) {
-	lg, notServing, err := startLoadgen(ctx, env, t)
-	switch {
-	case err != nil:
-		o := errored("%v", err)
-		return nil, &o
-	case notServing != "":
-		o := fail("%s", notServing)
+		o := errored("the load generator pod %s did not start sending in 60s: %v", lg.name, err)
 		return nil, &o
 	}
 	return lg, nil

@@ -52,16 +52,8 @@ func watchUntil(ctx context.Context, env Env, t spec.Target, eval func([]*unstru
 		}
 	}
 	inf := dynamicinformer.NewFilteredDynamicInformer(env.Clients.Dynamic, gvr, ns, 0, cache.Indexers{}, tweak).Informer()
-	changed := make(chan struct{}, 1)
-	poke := func(any) {
-		select {
-		case changed <- struct{}{}:
-		default:
-		}
-	}
-	if _, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc: poke, DeleteFunc: poke, UpdateFunc: func(_, n any) { poke(n) },
-	}); err != nil {
+	changed, err := onChange(inf)
+	if err != nil {
 		return errored("watching %s: %v", gvr.Resource, err)
 	}
 	var (
@@ -100,6 +92,23 @@ func watchUntil(ctx context.Context, env Env, t spec.Target, eval func([]*unstru
 			return fail("%s", last.msg)
 		}
 	}
+}
+
+// onChange returns a channel that receives (without blocking the informer)
+// whenever the informer sees an object added, updated or deleted. Every
+// watch-driven wait in this package re-evaluates on it.
+func onChange(inf cache.SharedIndexInformer) (<-chan struct{}, error) {
+	changed := make(chan struct{}, 1)
+	poke := func(any) {
+		select {
+		case changed <- struct{}{}:
+		default:
+		}
+	}
+	_, err := inf.AddEventHandler(cache.ResourceEventHandlerFuncs{
+		AddFunc: poke, DeleteFunc: poke, UpdateFunc: func(_, n any) { poke(n) },
+	})
+	return changed, err
 }
 
 // snapshot copies the store's objects, sorted by name, without
@@ -144,7 +153,7 @@ func nsName(ns string) string {
 }
 
 // describeTarget names what a check looked for, for "not found" messages.
-func describeTarget(t spec.Target, ns string) string {
+func describeTarget(t spec.Target) string {
 	switch {
 	case t.Name != "":
 		return fmt.Sprintf("%s/%s", t.Kind, t.Name)

@@ -1,7 +1,6 @@
 package cluster
 
 import (
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"sync"
@@ -69,5 +68,3 @@ func Connect(kubeconfig, kubeContext string) (*Clients, error) {
 	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(typed.Discovery()))
 	return &Clients{Config: cfg, Typed: typed, Dynamic: dyn, Mapper: mapper, Context: ctxName}, nil
 }
-
-func jsonMarshal(v any) ([]byte, error) { return json.Marshal(v) }

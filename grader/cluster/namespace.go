@@ -2,6 +2,7 @@ package cluster
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strings"
@@ -157,7 +158,7 @@ func (c *Clients) clearNamespaceMeta(ctx context.Context, ns *corev1.Namespace) 
 		return nil
 	}
 	patch["metadata"] = map[string]any{"labels": labels, "annotations": annotations}
-	body, _ := jsonMarshal(patch)
+	body, _ := json.Marshal(patch)
 	_, err := c.Typed.CoreV1().Namespaces().Patch(ctx, ns.Name, types.MergePatchType, body, metav1.PatchOptions{})
 	return err
 }

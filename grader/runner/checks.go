@@ -6,15 +6,11 @@ import (
 	"sync"
 	"time"
 
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
 	"github.com/labgrade/labgrade/grader/checks"
 	"github.com/labgrade/labgrade/grader/cluster"
 	"github.com/labgrade/labgrade/grader/lab"
 	"github.com/labgrade/labgrade/grader/result"
 )
-
-var metav1ListAll = metav1.ListOptions{}
 
 // runChecks runs every check concurrently; a check with dependsOn waits for
 // those checks and does not run unless they all passed. Disruptive checks

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/labgrade/labgrade/grader/apply"
 	"github.com/labgrade/labgrade/grader/cluster"
 	"github.com/labgrade/labgrade/grader/images"
@@ -141,9 +143,11 @@ func (r *run) ensureCluster(ctx context.Context) error {
 			return err
 		}
 		r.clients = c
-		r.kindCluster = strings.TrimPrefix(c.Context, "kind-") // images load only into kind clusters
-		if ok, _ := r.kind.Exists(r.kindCluster); !ok || !strings.HasPrefix(c.Context, "kind-") {
-			r.kindCluster = ""
+		// Images load only into kind clusters; kind names its contexts kind-NAME.
+		if name, isKind := strings.CutPrefix(c.Context, "kind-"); isKind {
+			if ok, _ := r.kind.Exists(name); ok {
+				r.kindCluster = name
+			}
 		}
 		r.res.Environment.Cluster = c.Context
 		return r.recordServer(ctx)
@@ -220,7 +224,7 @@ func (r *run) loadImages(ctx context.Context) error {
 		return nil
 	}
 	arch := "amd64"
-	if ns, err := r.clients.Typed.CoreV1().Nodes().List(ctx, metav1ListAll); err == nil && len(ns.Items) > 0 {
+	if ns, err := r.clients.Typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err == nil && len(ns.Items) > 0 {
 		arch = ns.Items[0].Status.NodeInfo.Architecture
 	}
 	for _, img := range r.opts.Lab.Spec.Cluster.Images {
