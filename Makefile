@@ -4,7 +4,7 @@
 #   make unit      unit tests only (no Docker needed)
 #   make e2e-env   Docker engine + kind node image; last line = image name
 #   make build     bin/labgrade
-#   make generate  regenerate the JSON Schema and the spec reference
+#   make generate  regenerate the JSON Schema, the spec reference and lab data
 #   make bench-drift      drift statistics: Go against scipy, same data
 #   make drift-reference  regenerate the scipy reference vectors (once)
 SHELL := bash
@@ -36,6 +36,7 @@ test: unit e2e
 
 generate:
 	$(GO) run ./hack/gen-schema
+	$(GO) run ./hack/gen-labdata
 
 bench-drift:
 	hack/bench-drift.sh

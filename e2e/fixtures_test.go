@@ -31,11 +31,13 @@ func TestModelServerImage(t *testing.T) {
 
 	res, err := images.Smoke(ctx, "labgrade.local/model-server:e2e", images.Probe{
 		Port: "8080/tcp", ReadyPath: "/readyz", Env: map[string]string{"WARMUP": "500ms"},
-		Method: "POST", Path: "/predict", WantStatus: 200,
-		Body: `{"instances": [[17.99, 10.38, 122.8, 1001.0, 0.1184, 0.2776, 0.3001, 0.1471, 0.2419, 0.07871]]}`,
+		Requests: []images.Request{{Method: "POST", Path: "/predict",
+			Body: `{"instances": [[17.99, 10.38, 122.8, 1001.0, 0.1184, 0.2776, 0.3001, 0.1471, 0.2419, 0.07871]]}`}},
 	})
 	require.NoError(t, err)
-	assert.Contains(t, res.Body, `"label":"malignant"`)
+	require.Len(t, res.Answers, 1)
+	assert.Equal(t, 200, res.Answers[0].Status)
+	assert.Contains(t, res.Answers[0].Body, `"label":"malignant"`)
 	assert.False(t, res.RunsAsRoot)
 	assert.GreaterOrEqual(t, res.Ready, 500*time.Millisecond, "not ready before its warm-up")
 	step("1.0 ready + predict")
@@ -81,12 +83,16 @@ alerts: {event: {kind: Deployment, name: model-server}}
 	body, _ := json.Marshal(map[string]any{"instances": instances})
 	res, err := images.Smoke(ctx, ref, images.Probe{
 		Port: "8080/tcp", ReadyPath: "/readyz",
-		Files:  map[string][]byte{"/etc/drift-monitor/config.yaml": []byte(config), "/data/reference.csv": model.ReferenceCSV()},
-		Method: "POST", Path: "/ingest", Body: string(body), WantStatus: 202,
-		// read the status after a few evaluation intervals
-		After: &images.Request{Method: "GET", Path: "/status", Delay: 2500 * time.Millisecond},
+		Files: map[string][]byte{"/etc/drift-monitor/config.yaml": []byte(config), "/data/reference.csv": model.ReferenceCSV()},
+		Requests: []images.Request{
+			{Method: "POST", Path: "/ingest", Body: string(body)},
+			// the status after a few evaluation intervals
+			{Method: "GET", Path: "/status", Delay: 2500 * time.Millisecond},
+		},
 	})
 	require.NoError(t, err)
+	require.Len(t, res.Answers, 2)
+	assert.Equal(t, 202, res.Answers[0].Status, res.Answers[0].Body)
 	var st struct {
 		Samples  int `json:"samples"`
 		Features []struct {
@@ -98,7 +104,7 @@ alerts: {event: {kind: Deployment, name: model-server}}
 			LastError string `json:"lastError"`
 		} `json:"alerts"`
 	}
-	require.NoError(t, json.Unmarshal([]byte(res.AfterBody), &st), res.AfterBody)
+	require.NoError(t, json.Unmarshal([]byte(res.Answers[1].Body), &st), res.Answers[1].Body)
 	assert.Equal(t, 300, st.Samples)
 	drifted := map[string]bool{}
 	for _, f := range st.Features {

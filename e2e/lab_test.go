@@ -7,29 +7,23 @@ import (
 	"encoding/json"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
-	"sigs.k8s.io/yaml"
 
+	"github.com/labgrade/labgrade/grader/lab"
+	"github.com/labgrade/labgrade/grader/labtest"
 	"github.com/labgrade/labgrade/grader/result"
 )
 
-// expectFile is broken/<variant>/expect.yaml: the checks the variant must
-// fail, and the verdict of the whole run (not-passed unless it says).
-type expectFile struct {
-	Failing []string       `json:"failing"`
-	Verdict result.Verdict `json:"verdict,omitempty"`
-}
-
-// TestLabK8sServing grades the k8s-serving lab's solution and every broken
-// variant with the CLI, on one kind cluster reused across the runs (the lab
-// namespace is reset each time): the solution must score 100 % and exit 0,
-// each variant must exit 1 and fail exactly the checks its expect.yaml names.
+// TestLabK8sServing walks the learner's loop (up, then check of the
+// solution) and then proves the lab with labgrade lab test on the same
+// cluster (the lab namespace is reset for each run): the solution must
+// score 100 %, each broken variant must fail exactly the checks its
+// expect.yaml names, and no check may end in error.
 func TestLabK8sServing(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
@@ -56,58 +50,62 @@ func TestLabK8sServing(t *testing.T) {
 		t.Logf("check in %.1fs", res.took.Seconds())
 	})
 
-	t.Run("run/solution", func(t *testing.T) {
-		res, r := gradeSubmission(t, ctx, filepath.Join(labDir, "solution"))
-		require.Equal(t, 0, res.code, "stdout:\n%s\nstderr:\n%s", res.stdout, res.stderr)
-		assert.Equal(t, r.MaxScore, r.Score)
-		assert.True(t, r.Passed)
-		assert.Empty(t, r.Problems)
-		for _, c := range r.Checks {
-			assert.Equal(t, result.Pass, c.Outcome, "%s: %s", c.ID, c.Message)
-		}
+	// The instructor's proof, on the same cluster: the solution scores
+	// 100 % and every broken variant fails exactly what it declares.
+	t.Run("lab-test", func(t *testing.T) {
+		proveLab(t, ctx, labDir)
 	})
+}
 
-	variants, err := filepath.Glob(filepath.Join(labDir, "broken", "*"))
+// TestLabsProven runs labgrade lab test on every other lab of the
+// repository, so that no lab ships unproven.
+func TestLabsProven(t *testing.T) {
+	dirs, err := filepath.Glob(filepath.Join(repoRoot, "labs", "*", "lab.yaml"))
 	require.NoError(t, err)
-	require.GreaterOrEqual(t, len(variants), 2, "the lab needs broken variants")
-	for _, dir := range variants {
-		t.Run("run/broken/"+filepath.Base(dir), func(t *testing.T) {
-			raw, err := os.ReadFile(filepath.Join(dir, "expect.yaml"))
-			require.NoError(t, err)
-			var want expectFile
-			require.NoError(t, yaml.UnmarshalStrict(raw, &want))
-			require.NotEmpty(t, want.Failing, "expect.yaml must name failing checks")
-			if want.Verdict == "" {
-				want.Verdict = result.NotPassed
-			}
-			res, r := gradeSubmission(t, ctx, dir)
-			wantCode := map[result.Verdict]int{result.Passed: 0, result.NotPassed: 1}[want.Verdict]
-			require.Equal(t, wantCode, res.code, "verdict %s expected; stdout:\n%s\nstderr:\n%s", want.Verdict, res.stdout, res.stderr)
-			got := r.Failing()
-			sort.Strings(got)
-			sort.Strings(want.Failing)
-			assert.Equal(t, want.Failing, got, "failing checks; report:\n%s", res.stdout)
-			for _, c := range r.Checks {
-				assert.NotEqual(t, result.Error, c.Outcome, "%s ended in error: %s", c.ID, c.Message)
-			}
+	for _, f := range dirs {
+		dir := filepath.Dir(f)
+		if filepath.Base(dir) == "k8s-serving" {
+			continue // proven by TestLabK8sServing, with the learner's loop
+		}
+		t.Run(filepath.Base(dir), func(t *testing.T) {
+			ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
+			defer cancel()
+			proveLab(t, ctx, dir)
 		})
 	}
 }
 
-// gradeSubmission runs `labgrade run k8s-serving --reuse` on a submission
-// and decodes the JSON report.
-func gradeSubmission(t *testing.T, ctx context.Context, dir string) (cli, *result.Result) {
+// proveLab runs labgrade lab test on a lab directory and requires every
+// case as declared, logging each case's time and the solution's phases and
+// checks.
+func proveLab(t *testing.T, ctx context.Context, dir string) {
 	t.Helper()
-	res := labgrade(t, ctx, "run", "k8s-serving", "--labs-dir", "labs", "--submission", dir, "--reuse", "-o", "json")
-	var r result.Result
-	require.NoError(t, json.Unmarshal([]byte(res.stdout), &r), "JSON report; stderr:\n%s", res.stderr)
-	assert.Equal(t, result.SchemaVersion, r.SchemaVersion)
-	var phases []string
-	for _, p := range r.Phases {
-		phases = append(phases, p.Name+"="+trimFloat(p.Seconds)+"s")
+	res := labgrade(t, ctx, "lab", "test", dir, "--keep", "-o", "json")
+	var rep labtest.Report
+	require.NoError(t, json.Unmarshal([]byte(res.stdout), &rep), "JSON report; stderr:\n%s", res.stderr)
+	for _, c := range rep.Cases {
+		t.Logf("%-36s %6.1fs  score %d/%d  %s", c.Name, c.Seconds, c.Result.Score, c.Result.MaxScore, strings.Join(c.Mismatches, "; "))
+		assert.Empty(t, c.Mismatches, "case %s", c.Name)
+		if c.Name == labtest.SolutionCase {
+			var phases, checks []string
+			for _, p := range c.Result.Phases {
+				phases = append(phases, p.Name+"="+trimFloat(p.Seconds)+"s")
+			}
+			for _, ch := range c.Result.Checks {
+				checks = append(checks, ch.ID+"="+trimFloat(ch.DurationSeconds)+"s")
+			}
+			t.Logf("solution phases: %s", strings.Join(phases, " "))
+			t.Logf("solution checks: %s", strings.Join(checks, " "))
+		}
 	}
-	t.Logf("exit %d, score %d/%d, %.1fs; phases: %s", res.code, r.Score, r.MaxScore, res.took.Seconds(), strings.Join(phases, " "))
-	return res, &r
+	l, err := lab.Load(dir)
+	require.NoError(t, err)
+	variants, err := lab.Variants(l)
+	require.NoError(t, err)
+	assert.Len(t, rep.Cases, 1+len(variants), "the solution and every variant ran")
+	assert.True(t, rep.OK)
+	assert.Equal(t, 0, res.code, "stderr:\n%s", res.stderr)
+	t.Logf("lab test %s: %d cases in %.1fs", rep.Lab, len(rep.Cases), rep.Seconds)
 }
 
 func trimFloat(f float64) string {

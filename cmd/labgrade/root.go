@@ -50,7 +50,7 @@ func execute(args []string, stdout, stderr io.Writer) int {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&g.labsDir, "labs-dir", "", "directory of labs (default: ./labs, else the labs built into labgrade)")
-	root.AddCommand(newListCmd(g), newDescribeCmd(g), newRunCmd(g), newUpCmd(g), newCheckCmd(g), newDownCmd(g), newDriftCmd(), newVersionCmd())
+	root.AddCommand(newListCmd(g), newDescribeCmd(g), newRunCmd(g), newUpCmd(g), newCheckCmd(g), newDownCmd(g), newDriftCmd(), newLabCmd(), newDoctorCmd(), newCICmd(), newVersionCmd())
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

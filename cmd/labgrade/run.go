@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
@@ -21,6 +22,9 @@ type gradeFlags struct {
 	kubeconfig string
 	context    string
 	nodeImage  string
+	ci         bool
+	artifacts  string
+	gradescope string
 }
 
 func (f *gradeFlags) register(cmd *cobra.Command) {
@@ -31,16 +35,27 @@ func (f *gradeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "grade in the cluster of this kubeconfig instead of a kind cluster")
 	cmd.Flags().StringVar(&f.context, "context", "", "kubeconfig context to use (with --kubeconfig, or from $KUBECONFIG)")
 	cmd.Flags().StringVar(&f.nodeImage, "node-image", "", "kind node image (default: $LABGRADE_NODE_IMAGE, else kind's default)")
+	cmd.Flags().BoolVar(&f.ci, "ci", false, "grading in CI: no colour; hidden checks show only title and points (full detail goes to --artifacts)")
+	cmd.Flags().StringVar(&f.artifacts, "artifacts", "", "write the full, unredacted reports and diagnostics here (for staff)")
+	cmd.Flags().StringVar(&f.gradescope, "gradescope", "", "also write Gradescope's results.json to this file")
 }
 
 // report prints the result and turns it into the exit code.
 func (f *gradeFlags) report(cmd *cobra.Command, res *result.Result) error {
 	out := cmd.OutOrStdout()
 	color := false
-	if file, ok := out.(*os.File); ok && f.output == "text" {
+	if file, ok := out.(*os.File); ok && f.output == "text" && !f.ci {
 		color = isatty.IsTerminal(file.Fd()) && os.Getenv("NO_COLOR") == ""
 	}
-	if err := report.Emit(out, res, report.Options{Format: f.output, Color: color, JUnitPath: f.junit, JSONPath: f.jsonFile}); err != nil {
+	o := report.Options{Format: f.output, Color: color, JUnitPath: f.junit, JSONPath: f.jsonFile,
+		GradescopePath: f.gradescope, ArtifactsDir: f.artifacts,
+		// set by GitHub Actions in every step
+		StepSummaryPath: os.Getenv("GITHUB_STEP_SUMMARY"),
+	}
+	if os.Getenv("GITHUB_ACTIONS") == "true" {
+		o.Annotations = cmd.ErrOrStderr()
+	}
+	if err := report.Emit(out, res, o); err != nil {
 		return err
 	}
 	if res.EnvironmentError != "" {
@@ -101,6 +116,7 @@ error (never counted as a learner failure).`,
 
 func newCheckCmd(g *globalFlags) *cobra.Command {
 	var f gradeFlags
+	var watch bool
 	cmd := &cobra.Command{
 		Use:   "check LAB",
 		Short: "Grade the lab's cluster as it stands (after labgrade up and your kubectl apply)",
@@ -110,13 +126,26 @@ func newCheckCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res := runner.Run(cmd.Context(), runner.Options{
+			o := runner.Options{
 				Lab: l, Submission: f.submission, Kubeconfig: f.kubeconfig, Context: f.context,
 				Reuse: true, RequireExisting: true, Progress: cmd.ErrOrStderr(), Version: labgradeVersion(),
-			})
-			return f.report(cmd, res)
+			}
+			if !watch {
+				return f.report(cmd, runner.Run(cmd.Context(), o))
+			}
+			if f.submission == "" {
+				return fmt.Errorf("--watch needs --submission DIR: the directory to apply and watch")
+			}
+			o.Progress = nil // only what changed is printed
+			return runner.Watch(cmd.Context(), o,
+				func(r *result.Result) {
+					_ = report.Emit(cmd.OutOrStdout(), r, report.Options{Format: "text"})
+					fmt.Fprintf(cmd.OutOrStdout(), "\nwatching %s: save a file to grade again, Ctrl-C to stop\n", f.submission)
+				},
+				func(prev, cur *result.Result) { _ = report.Changes(cmd.OutOrStdout(), prev, cur, time.Now()) })
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().BoolVar(&watch, "watch", false, "apply --submission and grade again whenever a file in it changes, printing only what changed, until Ctrl-C")
 	return cmd
 }

@@ -23,6 +23,8 @@ type Env struct {
 	Clients *cluster.Clients
 	// Namespace is the lab namespace, the default for targets.
 	Namespace string
+	// LabDir is the lab's directory; files a check names are relative to it.
+	LabDir string
 }
 
 // Outcome is a check's verdict and its reason. A passing check may carry a
@@ -58,6 +60,17 @@ func Run(ctx context.Context, env Env, c *spec.Check, progs []*expr.Program) Out
 		return runRollout(ctx, env, c.Rollout)
 	case c.RolloutHalts != nil:
 		return runRolloutHalts(ctx, env, c.RolloutHalts)
+	case c.Drift != nil:
+		return runDrift(ctx, env, c.Drift)
+	case c.Container != nil:
+		return runContainer(ctx, c.Container)
 	}
 	return errored("check %q has no kind (the loader should have refused it)", c.ID)
+}
+
+func orDefault(s, d string) string {
+	if s == "" {
+		return d
+	}
+	return s
 }

@@ -29,8 +29,9 @@ const loadgenPort = "8081"
 // requests succeed steadily, so that what follows is measured under real
 // traffic. It returns an outcome instead when that fails: a Service that
 // never answers is the learner's failure, a load generator that does not
-// start is an environment error.
-func startTraffic(ctx context.Context, env Env, t spec.Traffic) (*loadgen, *Outcome) {
+// start is an environment error. extraArgs go to the load generator (e.g.
+// -shift feature=delta).
+func startTraffic(ctx context.Context, env Env, t spec.Traffic, extraArgs ...string) (*loadgen, *Outcome) {
 	ns := env.Namespace
 	lg := &loadgen{env: env, ns: ns, name: "labgrade-loadgen-" + rand.String(5)}
 	target := fmt.Sprintf("http://%s.%s.svc:%s%s", t.Service, ns, t.Port.String(), t.Path)
@@ -42,7 +43,7 @@ func startTraffic(ctx context.Context, env Env, t spec.Traffic) (*loadgen, *Outc
 			TerminationGracePeriodSeconds: ptrInt64(1),
 			Containers: []corev1.Container{{
 				Name: "loadgen", Image: t.LoadgenImage, ImagePullPolicy: corev1.PullIfNotPresent,
-				Args:            []string{"-target", target, "-rate", strconv.Itoa(t.Rate)},
+				Args:            append([]string{"-target", target, "-rate", strconv.Itoa(t.Rate)}, extraArgs...),
 				Ports:           []corev1.ContainerPort{{ContainerPort: 8081}},
 				SecurityContext: &corev1.SecurityContext{RunAsNonRoot: &nonRoot},
 			}},

@@ -191,3 +191,44 @@ func describe(err error) string {
 	}
 	return msg
 }
+
+// LocalImageID is the ID of an image in the local Docker store, or "" when
+// it is not there.
+func LocalImageID(ctx context.Context, ref string) (string, error) {
+	host, err := docker.Connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer host.Close()
+	return host.ImageID(ctx, ref)
+}
+
+// Engine describes the local Docker engine, for labgrade doctor.
+type Engine = docker.Engine
+
+// DockerEngine describes the local Docker engine.
+func DockerEngine(ctx context.Context) (Engine, error) {
+	host, err := docker.Connect(ctx)
+	if err != nil {
+		return Engine{}, err
+	}
+	defer host.Close()
+	return host.Engine(ctx)
+}
+
+// RunPrivileged runs cmd in a privileged throw-away container of image and
+// returns its exit code.
+func RunPrivileged(ctx context.Context, image string, cmd ...string) (int, error) {
+	host, err := docker.Connect(ctx)
+	if err != nil {
+		return -1, err
+	}
+	defer host.Close()
+	return host.RunPrivileged(ctx, image, cmd...)
+}
+
+// List names the kind clusters on this host.
+func (k *Kind) List() ([]string, error) { return k.provider.List() }
+
+// DefaultNodeImage is kind's default node image.
+const DefaultNodeImage = kinddefaults.Image

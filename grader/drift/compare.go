@@ -5,6 +5,7 @@ import (
 	"math"
 	"slices"
 	"sort"
+	"strconv"
 )
 
 // Test names.
@@ -80,7 +81,7 @@ func Compare(ref, cur *Table, o Options) (*Report, error) {
 	rep := &Report{}
 	for _, rc := range ref.Columns {
 		cc, _ := cur.Column(rc.Name)
-		f, err := compareColumn(rc, cc, o)
+		f, err := CompareColumn(rc, cc, o)
 		if err != nil {
 			return nil, fmt.Errorf("feature %q: %w", rc.Name, err)
 		}
@@ -89,7 +90,15 @@ func Compare(ref, cur *Table, o Options) (*Report, error) {
 	return rep, nil
 }
 
-func compareColumn(rc, cc *Column, o Options) (Feature, error) {
+// CompareColumn tests one feature: cur against the reference ref, by
+// o.Test (default ks for numbers, chi2 for categories), flagging drift at
+// o.Threshold (default DefaultThreshold). The drift monitor and the grader
+// both call it, so a monitor's verdict and the grader's recomputation follow
+// one definition.
+func CompareColumn(rc, cc *Column, o Options) (Feature, error) {
+	if o.Bins == 0 {
+		o.Bins = DefaultBins
+	}
 	test := o.Test
 	if test == "" {
 		test = TestChi2
@@ -140,13 +149,36 @@ func compareColumn(rc, cc *Column, o Options) (Feature, error) {
 	return f, err
 }
 
+// ColumnOf makes a column of JSON-decoded values (float64 or string, as
+// the monitor's /window returns them): numeric when every value is a
+// number. Other values (null, bools) are left out, like empty CSV cells.
+func ColumnOf(name string, values []any) *Column {
+	c := &Column{Name: name, Numeric: true}
+	for _, v := range values {
+		switch x := v.(type) {
+		case float64:
+			c.Values = append(c.Values, x)
+			c.Labels = append(c.Labels, strconv.FormatFloat(x, 'g', -1, 64))
+		case string:
+			c.Numeric = false
+			c.Labels = append(c.Labels, x)
+		}
+	}
+	if !c.Numeric {
+		c.Values = nil
+	} else {
+		c.Labels = nil
+	}
+	return c
+}
+
 func asLabels(c *Column) []string {
 	if !c.Numeric {
 		return c.Labels
 	}
 	out := make([]string, len(c.Values))
 	for i, v := range c.Values {
-		out[i] = fmt.Sprint(v)
+		out[i] = strconv.FormatFloat(v, 'g', -1, 64)
 	}
 	return out
 }

@@ -78,6 +78,12 @@ func compile(ctx context.Context, s Spec, out string) error {
 		arch = "amd64"
 	}
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOFLAGS=-mod=mod")
+	if !inModule(ctx, s.Dir) {
+		// A lab's own standard-library program (labgrade lab new makes
+		// one) has no go.mod of its own and may live outside any module:
+		// GOPATH mode builds a lone package directory as it is.
+		cmd.Env = append(cmd.Env, "GO111MODULE=off", "GOFLAGS=")
+	}
 	if outp, err := cmd.CombinedOutput(); err != nil {
 		if _, lookErr := exec.LookPath("go"); lookErr != nil {
 			return fmt.Errorf("image %s: the Go toolchain is needed to build lab images and is not in PATH", s.Ref)
@@ -85,6 +91,15 @@ func compile(ctx context.Context, s Spec, out string) error {
 		return fmt.Errorf("image %s: go build in %s failed: %s", s.Ref, s.Dir, lastLines(string(outp), 5))
 	}
 	return nil
+}
+
+// inModule reports whether dir belongs to a Go module.
+func inModule(ctx context.Context, dir string) bool {
+	cmd := exec.CommandContext(ctx, "go", "env", "GOMOD")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	mod := strings.TrimSpace(string(out))
+	return err == nil && mod != "" && mod != os.DevNull
 }
 
 // splitRef splits "repo/name:tag" at the tag's colon (not a registry port's).

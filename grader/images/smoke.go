@@ -3,6 +3,7 @@ package images
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -13,44 +14,49 @@ import (
 	"github.com/testcontainers/testcontainers-go/wait"
 )
 
-// Probe says how to smoke-test an image as a plain container: it must start,
-// its ready path must answer 200 within Timeout, and then Request (if set)
-// must answer WantStatus.
+// ErrNotReady is wrapped by Smoke's error when the container never became
+// ready: the image's fault, not the host's.
+var ErrNotReady = errors.New("container did not become ready")
+
+// Probe says how to smoke-test an image as a plain container: it must start
+// and its ready path answer 200 within Timeout; then each request is sent in
+// order and its answer recorded (judging the answers is the caller's).
 type Probe struct {
 	Port      string // container port, e.g. "8080/tcp"
 	ReadyPath string
 	Env       map[string]string
 	// Files are copied into the container before it starts (path -> content).
-	Files   map[string][]byte
-	Timeout time.Duration
-	// Method, Path and Body of one real request.
-	Method, Path, Body string
-	WantStatus         int
-	// After is a second request, sent after the first (and a delay).
-	After *Request
+	Files    map[string][]byte
+	Timeout  time.Duration
+	Requests []Request
 }
 
-// Request is one more request of a smoke test.
+// Request is one request of a smoke test, sent after Delay.
 type Request struct {
 	Method, Path, Body string
 	Delay              time.Duration
 }
 
+// Answer is what one request got.
+type Answer struct {
+	Status  int
+	Body    string
+	Latency time.Duration
+}
+
 // SmokeResult is what the smoke test saw.
 type SmokeResult struct {
 	Ready      time.Duration // from start until ready
-	Status     int
-	Body       string
+	User       string        // the image's configured user ("" = root)
 	RunsAsRoot bool
-	// AfterStatus and AfterBody answer Probe.After.
-	AfterStatus int
-	AfterBody   string
+	Answers    []Answer // one per request, up to the first that got no answer
 }
 
 // Smoke runs the image as a container with testcontainers-go, waits for it
-// to be ready (an HTTP wait strategy), sends one request, and removes the
+// to be ready (an HTTP wait strategy), sends the requests, and removes the
 // container (labgrade runs without testcontainers' reaper, so it cleans up
-// itself).
+// itself). An error means the container did not become ready or a request
+// got no HTTP answer; the result holds what was seen until then.
 func Smoke(ctx context.Context, ref string, p Probe) (*SmokeResult, error) {
 	if p.Timeout == 0 {
 		p.Timeout = 30 * time.Second
@@ -71,42 +77,54 @@ func Smoke(ctx context.Context, ref string, p Probe) (*SmokeResult, error) {
 		defer func() { _ = c.Terminate(context.Background()) }()
 	}
 	if err != nil {
-		return nil, fmt.Errorf("container %s did not become ready on %s within %s: %w", ref, p.ReadyPath, p.Timeout, err)
+		if ctx.Err() == nil && c != nil {
+			return nil, fmt.Errorf("%w: %s on %s within %s (%v)", ErrNotReady, ref, p.ReadyPath, p.Timeout, err)
+		}
+		return nil, fmt.Errorf("starting container %s: %w", ref, err)
 	}
 	res := &SmokeResult{Ready: time.Since(start)}
 	if insp, err := c.Inspect(ctx); err == nil {
 		u := insp.Config.User
+		res.User = u
 		res.RunsAsRoot = u == "" || u == "0" || u == "root" || strings.HasPrefix(u, "0:") || strings.HasPrefix(u, "root:")
 	}
-	if p.Path == "" {
+	if len(p.Requests) == 0 {
 		return res, nil
 	}
 	endpoint, err := c.PortEndpoint(ctx, p.Port, "http")
 	if err != nil {
 		return res, err
 	}
-	req, err := http.NewRequestWithContext(ctx, orDefault(p.Method, "GET"), endpoint+p.Path, strings.NewReader(p.Body))
-	if err != nil {
-		return res, err
-	}
-	res.Status, res.Body, err = do(req)
-	if err != nil {
-		return res, fmt.Errorf("request to %s: %w", ref, err)
-	}
-	if p.WantStatus != 0 && res.Status != p.WantStatus {
-		return res, fmt.Errorf("%s %s on %s answered %d, want %d: %s", req.Method, p.Path, ref, res.Status, p.WantStatus, strings.TrimSpace(res.Body))
-	}
-	if a := p.After; a != nil {
-		time.Sleep(a.Delay)
-		req, err := http.NewRequestWithContext(ctx, orDefault(a.Method, "GET"), endpoint+a.Path, strings.NewReader(a.Body))
+	for _, r := range p.Requests {
+		if err := sleepCtx(ctx, r.Delay); err != nil {
+			return res, err
+		}
+		req, err := http.NewRequestWithContext(ctx, orDefault(r.Method, "GET"), endpoint+r.Path, strings.NewReader(r.Body))
 		if err != nil {
 			return res, err
 		}
-		if res.AfterStatus, res.AfterBody, err = do(req); err != nil {
-			return res, fmt.Errorf("request to %s: %w", ref, err)
+		t0 := time.Now()
+		status, body, err := do(req)
+		if err != nil {
+			return res, fmt.Errorf("%s %s on %s: %w", req.Method, r.Path, ref, err)
 		}
+		res.Answers = append(res.Answers, Answer{Status: status, Body: body, Latency: time.Since(t0)})
 	}
 	return res, nil
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) error {
+	if d <= 0 {
+		return nil
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
 }
 
 func do(req *http.Request) (int, string, error) {

@@ -3,6 +3,11 @@
 package lab
 
 import (
+	"crypto/sha256"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/labgrade/labgrade/grader/expr"
@@ -57,3 +62,30 @@ func (l *Lab) MaxScore() int {
 // Line gives the line of a JSON path in lab.yaml (0 when unknown), so later
 // stages can point authors at the right place.
 func (l *Lab) Line(path string) int { return l.pos[path].line }
+
+// Col gives the column of a JSON path in lab.yaml (0 when unknown).
+func (l *Lab) Col(path string) int { return l.pos[path].col }
+
+// Digest identifies the lab's content: a SHA-256 over every file of the
+// lab directory (relative path and bytes, in path order), so a report says
+// exactly which version of a lab graded it.
+func (l *Lab) Digest() (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(l.Dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(l.Dir, path)
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s\x00%d\x00", filepath.ToSlash(rel), len(b))
+		h.Write(b)
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("sha256:%x", h.Sum(nil)), nil
+}

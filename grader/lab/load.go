@@ -94,8 +94,36 @@ func trafficOf(c *spec.Check) *spec.Traffic {
 		return &c.Rollout.Traffic
 	case c.RolloutHalts != nil:
 		return &c.RolloutHalts.Traffic
+	case c.Drift != nil && c.Drift.Behaviour != nil:
+		return &c.Drift.Behaviour.Traffic
 	}
 	return nil
+}
+
+func defaultDrift(c *spec.Check, d *spec.DriftCheck) {
+	if d.Port == 0 {
+		d.Port = 8080
+	}
+	b := d.Behaviour
+	if b == nil {
+		return
+	}
+	if b.Deadline.Duration == 0 {
+		b.Deadline.Duration = 60 * time.Second
+	}
+	if b.Tolerance == 0 {
+		b.Tolerance = 1e-6
+	}
+	for i := range b.Drift {
+		if b.Drift[i].Scale == 0 {
+			b.Drift[i].Scale = 1
+		}
+	}
+	if c.Timeout.Duration == 0 {
+		// two traffic phases, each bounded by the deadline, plus starting
+		// the load generator and waiting for evaluations: a safety net
+		c.Timeout.Duration = 3*b.Deadline.Duration + time.Minute
+	}
 }
 
 func applyDefaults(l *spec.Lab) {
@@ -105,6 +133,24 @@ func applyDefaults(l *spec.Lab) {
 			// A rollout check runs as long as its rollout; its timeout is
 			// only a safety net above that.
 			c.Timeout.Duration = 5 * time.Minute
+		}
+		if d := c.Drift; d != nil {
+			defaultDrift(c, d)
+		}
+		if k := c.Container; k != nil {
+			if k.Port == 0 {
+				k.Port = 8080
+			}
+			if k.ReadyPath == "" {
+				k.ReadyPath = "/readyz"
+			}
+			if k.StartupBudget.Duration == 0 {
+				k.StartupBudget.Duration = 30 * time.Second
+			}
+			if c.Timeout.Duration == 0 {
+				// pulling nothing, starting and a few requests
+				c.Timeout.Duration = k.StartupBudget.Duration + time.Minute
+			}
 		}
 		if c.Severity == "" {
 			c.Severity = spec.SeverityRecommended

@@ -99,7 +99,7 @@ func TestLoadBad(t *testing.T) {
 		{"unknown dependency", "dependsOn: [deploy]", "dependsOn: [deplyo]",
 			`24:17: check "no-latest" depends on "deplyo", which is not a check of this lab`},
 		{"two kinds", "    http: {service", "    absent: {apiVersion: v1, kind: Pod}\n    http: {service",
-			`30:5: check "answers" must have exactly one of resource, absent, http, rollout or rolloutHalts (it has 2)`},
+			`30:5: check "answers" must have exactly one of resource, absent, http, rollout, rolloutHalts, drift or container (it has 2)`},
 		{"bad duration", "timeout: 10s", "timeout: 10 seconds", `"10 seconds" is not a duration`},
 		{"missing setup dir", "apply: scenario/", "apply: scenery/", `8:19: "scenery/" does not exist`},
 		{"bad severity", "severity: required", "severity: must", `13:15: severity of check "deploy" must be required or recommended, not "must"`},

@@ -5,10 +5,12 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 
 	"k8s.io/apimachinery/pkg/labels"
 
+	"github.com/labgrade/labgrade/grader/drift"
 	"github.com/labgrade/labgrade/grader/expr"
 	"github.com/labgrade/labgrade/grader/spec"
 )
@@ -187,8 +189,83 @@ func (v *validator) check(path string, c *spec.Check, ids map[string]int) {
 			v.add(path+".rolloutHalts", "rolloutHalts in %s needs maxProgressDeadline", where)
 		}
 	}
+	if d := c.Drift; d != nil {
+		kinds++
+		v.drift(path+".drift", where, d)
+	}
+	if k := c.Container; k != nil {
+		kinds++
+		if k.Image == "" {
+			v.add(path+".container", "container in %s needs an image", where)
+		}
+		for i, r := range k.Requests {
+			if !strings.HasPrefix(r.Path, "/") {
+				v.add(fmt.Sprintf("%s.container.requests[%d].path", path, i), "request path in %s must start with '/'", where)
+			}
+		}
+	}
 	if kinds != 1 {
-		v.add(path, "%s must have exactly one of resource, absent, http, rollout or rolloutHalts (it has %d)", where, kinds)
+		v.add(path, "%s must have exactly one of resource, absent, http, rollout, rolloutHalts, drift or container (it has %d)", where, kinds)
+	}
+}
+
+func (v *validator) drift(path, where string, d *spec.DriftCheck) {
+	if d.Monitor == "" {
+		v.add(path, "drift in %s needs monitor, the monitor's Deployment", where)
+	}
+	if len(d.Features) == 0 {
+		v.add(path, "drift in %s needs features, the model's inputs", where)
+	}
+	types := map[string]string{}
+	for i, f := range d.Features {
+		at := fmt.Sprintf("%s.features[%d]", path, i)
+		if _, dup := types[f.Name]; dup || f.Name == "" {
+			v.add(at+".name", "feature name %q in %s is empty or repeated", f.Name, where)
+		}
+		if f.Type != "numeric" && f.Type != "categorical" {
+			v.add(at+".type", "feature %s in %s must be numeric or categorical, not %q", f.Name, where, f.Type)
+		}
+		types[f.Name] = f.Type
+	}
+	v.path(path+".reference", d.Reference, false)
+	for typ, tests := range d.Rules.Tests {
+		if typ != "numeric" && typ != "categorical" {
+			v.add(path+".rules.tests", "rules.tests in %s is keyed by feature type (numeric, categorical), not %q", where, typ)
+		}
+		for _, t := range tests {
+			if !slices.Contains(drift.Tests, t) {
+				v.add(path+".rules.tests", "rules.tests in %s names unknown test %q (one of %s)", where, t, strings.Join(drift.Tests, ", "))
+			} else if (t == drift.TestChi2) != (typ == "categorical") {
+				v.add(path+".rules.tests", "rules.tests in %s: %s does not fit %s features", where, t, typ)
+			}
+		}
+	}
+	if len(d.Rules.Tests) == 0 {
+		v.add(path+".rules", "rules in %s must list the accepted tests per feature type", where)
+	}
+	for t, r := range d.Rules.Thresholds {
+		if !slices.Contains(drift.Tests, t) {
+			v.add(path+".rules.thresholds", "rules.thresholds in %s names unknown test %q", where, t)
+		}
+		if r.Min > r.Max {
+			v.add(path+".rules.thresholds", "rules.thresholds.%s in %s has min %g above max %g", t, where, r.Min, r.Max)
+		}
+	}
+	b := d.Behaviour
+	if b == nil {
+		return
+	}
+	v.traffic(path+".behaviour", where, b.Traffic)
+	if len(b.Drift) == 0 {
+		v.add(path+".behaviour", "behaviour in %s needs drift: the features to shift", where)
+	}
+	for i, f := range b.Drift {
+		if typ, ok := types[f.Feature]; !ok || typ != "numeric" {
+			v.add(fmt.Sprintf("%s.behaviour.drift[%d].feature", path, i), "drift in %s shifts %q, which is not a numeric feature of the check", where, f.Feature)
+		}
+		if f.Shift == 0 && (f.Scale == 0 || f.Scale == 1) {
+			v.add(fmt.Sprintf("%s.behaviour.drift[%d]", path, i), "drift of %s in %s changes nothing: give shift or a scale other than 1", f.Feature, where)
+		}
 	}
 }
 

@@ -1,9 +1,11 @@
 package report
 
 import (
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/labgrade/labgrade/grader/result"
 )
@@ -18,6 +20,17 @@ type Options struct {
 	JUnitPath string
 	// JSONPath, when set, receives the JSON report.
 	JSONPath string
+	// GradescopePath, when set, receives Gradescope's results.json.
+	GradescopePath string
+	// StepSummaryPath, when set ($GITHUB_STEP_SUMMARY), has a Markdown
+	// scorecard appended.
+	StepSummaryPath string
+	// Annotations, when set, receives GitHub Actions ::error/::warning
+	// commands for the checks that did not pass.
+	Annotations io.Writer
+	// ArtifactsDir, when set, receives the full, unredacted reports and
+	// each failed check's diagnostics: for staff, never for learners.
+	ArtifactsDir string
 }
 
 // Emit writes r to stdout in the chosen format and to the report files.
@@ -43,6 +56,65 @@ func Emit(stdout io.Writer, r *result.Result, o Options) error {
 	}
 	if o.JSONPath != "" {
 		if err := writeFile(o.JSONPath, func(w io.Writer) error { return JSON(w, shown) }); err != nil {
+			return err
+		}
+	}
+	if o.GradescopePath != "" {
+		if err := writeFile(o.GradescopePath, func(w io.Writer) error { return Gradescope(w, shown) }); err != nil {
+			return err
+		}
+	}
+	if o.StepSummaryPath != "" {
+		f, err := os.OpenFile(o.StepSummaryPath, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)
+		if err != nil {
+			return fmt.Errorf("writing the step summary: %w", err)
+		}
+		if err := StepSummary(f, shown); err != nil {
+			f.Close()
+			return err
+		}
+		if err := f.Close(); err != nil {
+			return err
+		}
+	}
+	if o.Annotations != nil {
+		if err := Annotations(o.Annotations, shown); err != nil {
+			return err
+		}
+	}
+	if o.ArtifactsDir != "" {
+		return Artifacts(o.ArtifactsDir, r)
+	}
+	return nil
+}
+
+// Artifacts writes the full result for staff into dir: result.json,
+// junit.xml and scorecard.txt with hidden checks' details, and
+// diagnostics/<check>.json for every check that has diagnostics.
+func Artifacts(dir string, r *result.Result) error {
+	if err := os.MkdirAll(filepath.Join(dir, "diagnostics"), 0o755); err != nil {
+		return fmt.Errorf("artifacts: %w", err)
+	}
+	files := map[string]func(io.Writer) error{
+		"result.json":   func(w io.Writer) error { return JSON(w, r) },
+		"junit.xml":     func(w io.Writer) error { return JUnit(w, r) },
+		"scorecard.txt": func(w io.Writer) error { return Terminal(w, r, false) },
+	}
+	for name, write := range files {
+		if err := writeFile(filepath.Join(dir, name), write); err != nil {
+			return err
+		}
+	}
+	for _, c := range r.Checks {
+		if c.Diagnostics == nil {
+			continue
+		}
+		d := c.Diagnostics
+		if err := writeFile(filepath.Join(dir, "diagnostics", c.ID+".json"), func(w io.Writer) error {
+			enc := json.NewEncoder(w)
+			enc.SetIndent("", "  ")
+			return enc.Encode(d)
+		}); err != nil {
 			return err
 		}
 	}

@@ -7,7 +7,9 @@ import (
 	"flag"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -25,9 +27,14 @@ func sample() *result.Result {
 			{ID: "replicas", Title: "Two replicas", Outcome: result.Pass, MaxPoints: 10, Severity: "required", DurationSeconds: 0.2},
 			{ID: "probe", Title: "Readiness probe", Outcome: result.Fail, MaxPoints: 10, Severity: "recommended",
 				Message: `Deployment/model: spec.template.spec.containers[name=server].readinessProbe: expected {}, got <absent>`,
-				Hints:   []string{"What tells a Service a pod is ready?", "readinessProbe.httpGet"}, DurationSeconds: 5},
+				Hints:   []string{"What tells a Service a pod is ready?", "readinessProbe.httpGet"}, DurationSeconds: 5,
+				Subject: "Deployment/model", File: "submission/deploy.yaml", Line: 12,
+				Diagnostics: &result.Diagnostics{Summary: "pod model-1: container server waiting: CrashLoopBackOff, 3 restarts",
+					Events: []string{"Pod/model-1 Warning BackOff: Back-off restarting failed container"}}},
 			{ID: "hidden-check", Title: "Hidden expectation", Outcome: result.Fail, MaxPoints: 5, Severity: "recommended", Hidden: true,
-				Message: "the concealed expectation", Hints: []string{"concealed hint"}, DurationSeconds: 1},
+				Message: "the concealed expectation", Hints: []string{"concealed hint"}, DurationSeconds: 1,
+				Subject: "Service/concealed", File: "submission/concealed.yaml", Line: 3,
+				Diagnostics: &result.Diagnostics{Summary: "concealed diagnosis"}},
 			{ID: "answers", Title: "Service answers", Outcome: result.Error, MaxPoints: 5, Severity: "recommended",
 				Message: "the API server did not answer", DurationSeconds: 3},
 		},
@@ -81,5 +88,152 @@ func TestJUnit(t *testing.T) {
 	assert.Equal(t, 4, doc.Tests)
 	assert.Equal(t, 2, doc.Failures)
 	assert.Equal(t, 1, doc.Errors)
+	assert.NotContains(t, b.String(), "concealed")
+}
+
+func TestGradescope(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, Gradescope(&b, Redact(sample())))
+	golden(t, "results.json.golden", b.Bytes())
+	var back struct {
+		Score int `json:"score"`
+		Tests []struct {
+			Name       string `json:"name"`
+			Score      int    `json:"score"`
+			MaxScore   int    `json:"max_score"`
+			Visibility string `json:"visibility"`
+			Output     string `json:"output"`
+		} `json:"tests"`
+	}
+	require.NoError(t, json.Unmarshal(b.Bytes(), &back))
+	require.Len(t, back.Tests, 4)
+	assert.Equal(t, 10, back.Score)
+	assert.Equal(t, "after_published", back.Tests[2].Visibility, "hidden check")
+	assert.Empty(t, back.Tests[2].Output)
+	assert.Equal(t, "visible", back.Tests[1].Visibility)
+	assert.Contains(t, back.Tests[1].Output, "seen: pod model-1")
+	assert.NotContains(t, b.String(), "concealed")
+}
+
+func TestGitHub(t *testing.T) {
+	var b bytes.Buffer
+	require.NoError(t, StepSummary(&b, Redact(sample())))
+	golden(t, "step-summary.md.golden", b.Bytes())
+	assert.NotContains(t, b.String(), "concealed")
+
+	b.Reset()
+	require.NoError(t, Annotations(&b, Redact(sample())))
+	golden(t, "annotations.golden", b.Bytes())
+	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
+	require.Len(t, lines, 3, "one per check that did not pass")
+	assert.True(t, strings.HasPrefix(lines[0], "::warning file=submission/deploy.yaml,line=12,title=Readiness probe (0/10)::"), lines[0])
+	assert.NotContains(t, b.String(), "concealed")
+	assert.NotContains(t, lines[0], "\n")
+}
+
+// Staff get everything: hidden details and diagnostics files.
+func TestArtifacts(t *testing.T) {
+	dir := t.TempDir()
+	var out bytes.Buffer
+	require.NoError(t, Emit(&out, sample(), Options{Format: "text", ArtifactsDir: dir}))
+	assert.NotContains(t, out.String(), "concealed", "stdout is learner-facing")
+	full, err := os.ReadFile(filepath.Join(dir, "result.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(full), "the concealed expectation")
+	diag, err := os.ReadFile(filepath.Join(dir, "diagnostics", "probe.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(diag), "CrashLoopBackOff")
+	_, err = os.Stat(filepath.Join(dir, "diagnostics", "hidden-check.json"))
+	assert.NoError(t, err)
+	for _, f := range []string{"junit.xml", "scorecard.txt"} {
+		_, err := os.Stat(filepath.Join(dir, f))
+		assert.NoError(t, err, f)
+	}
+}
+
+// junitSchema is the shape CI servers accept (the Jenkins/Ant JUnit
+// schema that GitLab, GitHub reporters and Jenkins read): for each element,
+// its allowed attributes (true = required) and children.
+var junitSchema = map[string]struct {
+	attrs    map[string]bool
+	children []string
+}{
+	"testsuites": {map[string]bool{"name": false, "tests": false, "failures": false, "errors": false, "time": false, "disabled": false}, []string{"testsuite"}},
+	"testsuite": {map[string]bool{"name": true, "tests": true, "failures": false, "errors": false, "skipped": false, "time": false,
+		"disabled": false, "timestamp": false, "hostname": false, "id": false, "package": false}, []string{"properties", "testcase", "system-out", "system-err"}},
+	"properties": {map[string]bool{}, []string{"property"}},
+	"property":   {map[string]bool{"name": true, "value": true}, nil},
+	"testcase": {map[string]bool{"name": true, "classname": false, "time": false, "assertions": false, "status": false},
+		[]string{"skipped", "error", "failure", "system-out", "system-err"}},
+	"failure":    {map[string]bool{"message": false, "type": false}, nil},
+	"error":      {map[string]bool{"message": false, "type": false}, nil},
+	"system-err": {map[string]bool{}, nil},
+	"system-out": {map[string]bool{}, nil},
+}
+
+// TestJUnitMatchesSchema walks the XML and holds every element and
+// attribute to the schema; counts and times must be numbers.
+func TestJUnitMatchesSchema(t *testing.T) {
+	r := sample()
+	r.EnvironmentError = "kind create failed"
+	var b bytes.Buffer
+	require.NoError(t, JUnit(&b, Redact(r)))
+	dec := xml.NewDecoder(&b)
+	var stack []string
+	cases := 0
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			break
+		}
+		switch el := tok.(type) {
+		case xml.StartElement:
+			name := el.Name.Local
+			rule, known := junitSchema[name]
+			require.True(t, known, "element <%s> is not in the schema", name)
+			if len(stack) == 0 {
+				assert.Equal(t, "testsuites", name, "root element")
+			} else {
+				parent := junitSchema[stack[len(stack)-1]]
+				assert.Contains(t, parent.children, name, "<%s> inside <%s>", name, stack[len(stack)-1])
+			}
+			seen := map[string]bool{}
+			for _, a := range el.Attr {
+				_, ok := rule.attrs[a.Name.Local]
+				assert.True(t, ok, "attribute %s on <%s>", a.Name.Local, name)
+				seen[a.Name.Local] = true
+				switch a.Name.Local {
+				case "tests", "failures", "errors", "skipped":
+					assert.Regexp(t, `^[0-9]+$`, a.Value, "%s on <%s>", a.Name.Local, name)
+				case "time":
+					assert.Regexp(t, `^[0-9]+(\.[0-9]+)?$`, a.Value, "time on <%s>", name)
+				}
+			}
+			for a, required := range rule.attrs {
+				if required {
+					assert.True(t, seen[a], "<%s> lacks required attribute %s", name, a)
+				}
+			}
+			if name == "testcase" {
+				cases++
+			}
+			stack = append(stack, name)
+		case xml.EndElement:
+			stack = stack[:len(stack)-1]
+		}
+	}
+	assert.Equal(t, len(r.Checks), cases, "one testcase per check")
+}
+
+func TestChanges(t *testing.T) {
+	prev, cur := sample(), sample()
+	cur.Checks[1].Outcome, cur.Checks[1].Message, cur.Checks[1].Hints = result.Pass, "", nil
+	cur.Checks[2].Outcome = result.Pass // hidden: its title only
+	cur.Checks[0].Outcome, cur.Checks[0].Message = result.Fail, "replicas is 1"
+	cur.Tally()
+	var b bytes.Buffer
+	require.NoError(t, Changes(&b, prev, cur, time.Date(2026, 11, 27, 15, 4, 5, 0, time.UTC)))
+	golden(t, "changes.golden", b.Bytes())
+	assert.NotContains(t, b.String(), "answers", "an unchanged check is not printed")
 	assert.NotContains(t, b.String(), "concealed")
 }

@@ -46,6 +46,13 @@ func Terminal(w io.Writer, r *result.Result, color bool) error {
 			}
 			fmt.Fprintf(&b, "%s%s\n", indent, paint("2", prefix+c.Message))
 		}
+		if d := c.Diagnostics; d != nil && d.Summary != "" {
+			where := ""
+			if c.File != "" {
+				where = fmt.Sprintf(" (%s:%d)", c.File, c.Line)
+			}
+			fmt.Fprintf(&b, "%s%s %s%s\n", indent, paint("33", "seen:"), d.Summary, where)
+		}
 		if len(c.Hints) > 0 {
 			fmt.Fprintf(&b, "%s%s %s\n", indent, paint("36", "hint:"), c.Hints[0])
 		}

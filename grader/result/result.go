@@ -33,6 +33,41 @@ type Check struct {
 	// Hints are the lab's hints, given when the check did not pass.
 	Hints           []string `json:"hints,omitempty"`
 	DurationSeconds float64  `json:"durationSeconds"`
+	// Subject is the object the check is about (Kind/name), and File and
+	// Line where the submission declares it, when it does.
+	Subject string `json:"subject,omitempty"`
+	File    string `json:"file,omitempty"`
+	Line    int    `json:"line,omitempty"`
+	// Diagnostics are what a person would look at next when the check did
+	// not pass.
+	Diagnostics *Diagnostics `json:"diagnostics,omitempty"`
+}
+
+// Diagnostics of a check that did not pass: the object as the API server
+// has it (without managedFields), the Events about it, and its pods that
+// are not ready, with their last log lines.
+type Diagnostics struct {
+	// Summary is one short line for the scorecard.
+	Summary string         `json:"summary"`
+	Object  map[string]any `json:"object,omitempty"`
+	Events  []string       `json:"events,omitempty"`
+	Pods    []PodDiagnosis `json:"pods,omitempty"`
+}
+
+// PodDiagnosis is a pod that is not ready.
+type PodDiagnosis struct {
+	Name       string               `json:"name"`
+	Phase      string               `json:"phase"`
+	Conditions []string             `json:"conditions,omitempty"`
+	Containers []ContainerDiagnosis `json:"containers"`
+}
+
+// ContainerDiagnosis is one container of such a pod.
+type ContainerDiagnosis struct {
+	Name     string   `json:"name"`
+	State    string   `json:"state"`
+	Restarts int32    `json:"restarts"`
+	LastLogs []string `json:"lastLogs,omitempty"`
 }
 
 // Phase is one timed step of a run (cluster, images, setup, submission,
@@ -49,6 +84,8 @@ type Environment struct {
 	Kubernetes string `json:"kubernetes,omitempty"`
 	NodeImage  string `json:"nodeImage,omitempty"`
 	Cluster    string `json:"cluster,omitempty"`
+	// LabDigest identifies the lab's files (sha256:...).
+	LabDigest string `json:"labDigest,omitempty"`
 }
 
 // Verdict of a run.

@@ -6,10 +6,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/labgrade/labgrade/grader/apply"
 	"github.com/labgrade/labgrade/grader/checks"
 	"github.com/labgrade/labgrade/grader/cluster"
+	"github.com/labgrade/labgrade/grader/diagnose"
 	"github.com/labgrade/labgrade/grader/lab"
 	"github.com/labgrade/labgrade/grader/result"
+	"github.com/labgrade/labgrade/grader/spec"
 )
 
 // runChecks runs every check concurrently; a check with dependsOn waits for
@@ -17,8 +20,11 @@ import (
 // (rollouts change the Deployment) wait until every other check is done and
 // then run one at a time, in lab order, so no check sees a cluster in the
 // middle of a grader-made change.
-func runChecks(ctx context.Context, c *cluster.Clients, l *lab.Lab, progress func(string, ...any)) []result.Check {
-	env := checks.Env{Clients: c, Namespace: l.Spec.Namespace}
+//
+// A check that does not pass is pointed at the object it is about (where
+// the submission declares it, from declared) and diagnosed.
+func runChecks(ctx context.Context, c *cluster.Clients, l *lab.Lab, declared map[string]apply.Object, progress func(string, ...any)) []result.Check {
+	env := checks.Env{Clients: c, Namespace: l.Spec.Namespace, LabDir: l.Dir}
 	n := len(l.Spec.Checks)
 	out := make([]result.Check, n)
 	done := map[string]chan struct{}{}
@@ -83,6 +89,7 @@ func runChecks(ctx context.Context, c *cluster.Clients, l *lab.Lab, progress fun
 			}
 			if rc.Outcome != result.Pass {
 				rc.Hints = ch.Hints
+				explain(ctx, c, l.Spec.Namespace, ch, &rc, declared)
 			}
 			out[i] = rc
 			progress("check %s: %s (%.1fs)", ch.ID, rc.Outcome, rc.DurationSeconds)
@@ -90,4 +97,20 @@ func runChecks(ctx context.Context, c *cluster.Clients, l *lab.Lab, progress fun
 	}
 	wg.Wait()
 	return out
+}
+
+// explain points a check that did not pass at its subject: where the
+// submission declares it, and what the cluster says about it.
+func explain(ctx context.Context, c *cluster.Clients, ns string, ch *spec.Check, rc *result.Check, declared map[string]apply.Object) {
+	apiVersion, kind, name := ch.Subject()
+	if kind == "" || ctx.Err() != nil {
+		return
+	}
+	rc.Subject = kind + "/" + name
+	if o, ok := declared[rc.Subject]; ok {
+		rc.File, rc.Line = o.File, o.Line
+	}
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	rc.Diagnostics = diagnose.Collect(dctx, c, ns, apiVersion, kind, name)
 }

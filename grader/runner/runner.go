@@ -15,6 +15,7 @@ import (
 
 	"github.com/labgrade/labgrade/grader/apply"
 	"github.com/labgrade/labgrade/grader/cluster"
+	"github.com/labgrade/labgrade/grader/faults"
 	"github.com/labgrade/labgrade/grader/images"
 	"github.com/labgrade/labgrade/grader/lab"
 	"github.com/labgrade/labgrade/grader/result"
@@ -57,6 +58,9 @@ func Run(ctx context.Context, o Options) *result.Result {
 		Lab: o.Lab.Name(), Title: o.Lab.Spec.Title, PassingScore: o.Lab.Spec.PassingScore,
 		Environment: result.Environment{Labgrade: o.Version, Kind: KindVersion()},
 	}
+	if d, err := o.Lab.Digest(); err == nil {
+		r.res.Environment.LabDigest = d
+	}
 	err := r.grade(ctx)
 	r.cleanup()
 	if err != nil {
@@ -80,6 +84,9 @@ type run struct {
 	kindCluster string
 	// created is set when this run created the cluster (and so deletes it).
 	created bool
+	// declared are the submission's objects by Kind/name, with where each
+	// is written.
+	declared map[string]apply.Object
 }
 
 func (r *run) progress(format string, a ...any) {
@@ -131,7 +138,7 @@ func (r *run) grade(ctx context.Context) error {
 		return nil
 	}
 	return r.phase("checks", func() error {
-		r.res.Checks = runChecks(ctx, r.clients, l, r.progress)
+		r.res.Checks = runChecks(ctx, r.clients, l, r.declared, r.progress)
 		return ctx.Err()
 	})
 }
@@ -172,7 +179,22 @@ func (r *run) ensureCluster(ctx context.Context) error {
 	default:
 		r.progress("cluster: creating kind cluster %s (node image %s: %s) ...", name, orDefault(image, "kind's default"), why)
 		stopTicker := r.ticker("cluster create")
-		err := r.kind.Create(ctx, name, image, kubeconfig, cluster.Options{EndpointSyncDelay: r.opts.Lab.Spec.Cluster.EndpointSyncDelay.Duration})
+		// kind create fails now and then on a loaded host (a node that is
+		// slow to boot, a port taken for a moment): one more try, from
+		// scratch
+		err := r.retry(ctx, "kind create", 2, func(error) bool { return true },
+			"run 'labgrade doctor' to check Docker, memory and disk", func() error {
+				if err := faults.At(faults.KindCreate); err != nil {
+					return err
+				}
+				err := r.kind.Create(ctx, name, image, kubeconfig, cluster.Options{EndpointSyncDelay: r.opts.Lab.Spec.Cluster.EndpointSyncDelay.Duration})
+				if err != nil && ctx.Err() == nil {
+					if left, _ := r.kind.Exists(name); left {
+						_ = r.kind.Delete(name, kubeconfig)
+					}
+				}
+				return err
+			})
 		stopTicker()
 		if err != nil {
 			return err
@@ -187,7 +209,9 @@ func (r *run) ensureCluster(ctx context.Context) error {
 		return err
 	}
 	r.clients = c
-	return r.recordServer(ctx)
+	return r.retry(ctx, "reaching the API server", 4, transient,
+		fmt.Sprintf("the cluster may be unhealthy: remove it with 'labgrade down %s' and run again", r.opts.Lab.Name()),
+		func() error { return r.recordServer(ctx) })
 }
 
 // ticker prints a line every 15 s while a long step runs.
@@ -210,6 +234,9 @@ func (r *run) ticker(what string) (stop func()) {
 }
 
 func (r *run) recordServer(ctx context.Context) error {
+	if err := faults.At(faults.API); err != nil {
+		return err
+	}
 	v, err := r.clients.Typed.Discovery().ServerVersion()
 	if err != nil {
 		return fmt.Errorf("the API server of %s does not answer: %w", r.clients.Context, err)
@@ -229,8 +256,16 @@ func (r *run) loadImages(ctx context.Context) error {
 	}
 	for _, img := range r.opts.Lab.Spec.Cluster.Images {
 		r.progress("images: building %s from %s", img.Name, img.Build)
-		loaded, err := images.BuildAndLoad(ctx, r.kind, r.kindCluster, images.Spec{
-			Ref: img.Name, Dir: filepath.Join(r.opts.Lab.Dir, img.Build), LDFlagsX: img.BuildArgs, GOARCH: arch,
+		var loaded []string
+		err := r.retry(ctx, "loading image "+img.Name, 3, transient, "check that Docker is running and has free disk, then run again", func() error {
+			if err := faults.At(faults.ImageLoad); err != nil {
+				return err
+			}
+			var err error
+			loaded, err = images.BuildAndLoad(ctx, r.kind, r.kindCluster, images.Spec{
+				Ref: img.Name, Dir: filepath.Join(r.opts.Lab.Dir, img.Build), LDFlagsX: img.BuildArgs, GOARCH: arch,
+			})
+			return err
 		})
 		if err != nil {
 			return err
@@ -259,7 +294,14 @@ func (r *run) applySetup(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("lab %s: setup %s: %w", r.opts.Lab.Name(), st.Apply, err)
 		}
-		if err := apply.Apply(ctx, r.clients, objs, r.opts.Lab.Spec.Namespace); err != nil {
+		err = r.retry(ctx, "applying setup "+st.Apply, 3, transient,
+			fmt.Sprintf("the cluster may be unhealthy: remove it with 'labgrade down %s' and run again", r.opts.Lab.Name()), func() error {
+				if err := faults.At(faults.Apply); err != nil {
+					return err
+				}
+				return apply.Apply(ctx, r.clients, objs, r.opts.Lab.Spec.Namespace)
+			})
+		if err != nil {
 			return fmt.Errorf("lab %s: setup %s could not be applied:\n%w", r.opts.Lab.Name(), st.Apply, err)
 		}
 		r.progress("setup: applied %d objects from %s", len(objs), st.Apply)
@@ -276,6 +318,10 @@ func (r *run) applySubmission(ctx context.Context) error {
 	objs, err := apply.Read(r.opts.Submission, lab.ExpectFileName)
 	if err != nil {
 		r.res.Problems = append(r.res.Problems, strings.Split(err.Error(), "\n")...)
+	}
+	r.declared = map[string]apply.Object{}
+	for _, o := range objs {
+		r.declared[o.Ref()] = o
 	}
 	if err := apply.Apply(ctx, r.clients, objs, r.opts.Lab.Spec.Namespace); err != nil {
 		if ctx.Err() != nil {

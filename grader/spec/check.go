@@ -1,7 +1,8 @@
 package spec
 
 // Check is one graded expectation. Exactly one of resource, absent, http,
-// rollout and rolloutHalts must be set: it is the check's kind.
+// rollout, rolloutHalts, drift and container must be set: it is the check's
+// kind.
 type Check struct {
 	// ID is the check's stable name: lower-case letters, digits and '-'.
 	// Reports and broken variants' expect.yaml refer to it.
@@ -37,6 +38,29 @@ type Check struct {
 	// RolloutHalts: a version that never becomes ready is stopped by the
 	// progress deadline while the old version keeps serving.
 	RolloutHalts *RolloutHaltsCheck `json:"rolloutHalts,omitempty"`
+	// Drift: a data-drift monitor is configured well and, with behaviour,
+	// flags exactly the drift it is shown.
+	Drift *DriftCheck `json:"drift,omitempty"`
+	// Container: an image runs well as a plain container on the host.
+	Container *ContainerCheck `json:"container,omitempty"`
+}
+
+// Subject names the object the check is about, when it is about one
+// object: what a failure is explained by and pointed at.
+func (c *Check) Subject() (apiVersion, kind, name string) {
+	switch {
+	case c.Resource != nil && c.Resource.Name != "":
+		return c.Resource.APIVersion, c.Resource.Kind, c.Resource.Name
+	case c.HTTP != nil:
+		return "v1", "Service", c.HTTP.Service
+	case c.Rollout != nil:
+		return "apps/v1", "Deployment", c.Rollout.Deployment
+	case c.RolloutHalts != nil:
+		return "apps/v1", "Deployment", c.RolloutHalts.Deployment
+	case c.Drift != nil:
+		return "apps/v1", "Deployment", c.Drift.Monitor
+	}
+	return "", "", ""
 }
 
 // IsDisruptive reports whether the check changes the cluster (rollouts). The

@@ -1,5 +1,6 @@
-// gen-schema writes schema/lab.schema.json and docs/spec-reference.md from
-// the lab spec's Go types and doc comments. Run it from the repository root
+// gen-schema writes schema/lab.schema.json and the reference part of
+// docs/authoring.md from the lab spec's Go types and doc
+// comments. Run it from the repository root
 // (make generate); tests fail when the committed files are stale.
 package main
 
@@ -22,10 +23,18 @@ func main() {
 	if err != nil {
 		fail(err)
 	}
-	if err := os.WriteFile(spec.ReferenceFile, ref, 0o644); err != nil {
+	guide, err := os.ReadFile(spec.AuthoringFile)
+	if err != nil {
 		fail(err)
 	}
-	fmt.Println("wrote", spec.SchemaFile, "and", spec.ReferenceFile)
+	guide, err = spec.SpliceReference(guide, ref)
+	if err != nil {
+		fail(err)
+	}
+	if err := os.WriteFile(spec.AuthoringFile, guide, 0o644); err != nil {
+		fail(err)
+	}
+	fmt.Println("wrote", spec.SchemaFile, "and the reference in", spec.AuthoringFile)
 }
 
 func fail(err error) {

@@ -9,8 +9,10 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
+	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 	"github.com/testcontainers/testcontainers-go"
 	tclog "github.com/testcontainers/testcontainers-go/log"
@@ -133,3 +135,56 @@ func (h *Host) ContainersWithLabel(ctx context.Context, key, value string) ([]st
 // isNotFound recognises the engine's "no such image" answer, which the
 // client marks with containerd's errdefs classification.
 func isNotFound(err error) bool { return cerrdefs.IsNotFound(err) }
+
+// Engine is what the doctor reports about the engine.
+type Engine struct {
+	Version       string
+	RootDir       string
+	CgroupVersion string
+	CgroupDriver  string
+	MemTotal      int64
+}
+
+// Engine describes the Docker engine.
+func (h *Host) Engine(ctx context.Context) (Engine, error) {
+	r, err := h.c.Info(ctx, client.InfoOptions{})
+	if err != nil {
+		return Engine{}, fmt.Errorf("docker info: %w", err)
+	}
+	i := r.Info
+	return Engine{Version: i.ServerVersion, RootDir: i.DockerRootDir, CgroupVersion: i.CgroupVersion,
+		CgroupDriver: i.CgroupDriver, MemTotal: i.MemTotal}, nil
+}
+
+// RunPrivileged runs cmd in a privileged, throw-away container of image and
+// returns its exit code: kind nodes are privileged containers, and some
+// hosts cannot start them.
+func (h *Host) RunPrivileged(ctx context.Context, image string, cmd ...string) (int, error) {
+	c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
+		ContainerRequest: testcontainers.ContainerRequest{
+			Image: image, Entrypoint: cmd,
+			HostConfigModifier: func(hc *container.HostConfig) { hc.Privileged = true },
+		},
+		Started: true,
+	})
+	if c != nil {
+		defer func() { _ = c.Terminate(context.Background()) }()
+	}
+	if err != nil {
+		return -1, err
+	}
+	for {
+		st, err := c.State(ctx)
+		if err != nil {
+			return -1, err
+		}
+		if !st.Running {
+			return st.ExitCode, nil
+		}
+		select {
+		case <-ctx.Done():
+			return -1, ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}

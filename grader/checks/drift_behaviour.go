@@ -1,0 +1,414 @@
+package checks
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"math"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/labgrade/labgrade/grader/drift"
+	"github.com/labgrade/labgrade/grader/spec"
+)
+
+// monitorPod reads a running drift monitor through the API server's pod
+// proxy.
+type monitorPod struct {
+	env  Env
+	name string
+	port string
+}
+
+func (m monitorPod) get(ctx context.Context, path string, into any) error {
+	raw, err := m.env.Clients.Typed.CoreV1().Pods(m.env.Namespace).ProxyGet("http", m.name, m.port, path, nil).DoRaw(ctx)
+	if err != nil {
+		return fmt.Errorf("GET %s on pod %s: %w", path, m.name, err)
+	}
+	if err := json.Unmarshal(raw, into); err != nil {
+		return fmt.Errorf("GET %s on pod %s: not the monitor's JSON: %v", path, m.name, err)
+	}
+	return nil
+}
+
+func (m monitorPod) status(ctx context.Context) (drift.MonitorStatus, error) {
+	var st drift.MonitorStatus
+	return st, m.get(ctx, "/status", &st)
+}
+
+// runDriftBehaviour runs the two traffic phases of a drift check.
+func runDriftBehaviour(ctx context.Context, env Env, d *spec.DriftCheck, s *monitorSetup) Outcome {
+	b := d.Behaviour
+	ref, err := drift.ReadCSV(filepath.Join(env.LabDir, d.Reference))
+	if err != nil {
+		return errored("the lab's reference data: %v", err)
+	}
+	mon, bad := readyMonitor(ctx, env, s.deploy, d.Port, b.Deadline.Duration)
+	if bad != nil {
+		return *bad
+	}
+	cfg := s.config
+	need := max(cfg.Window.Size, cfg.MinSamples)
+
+	// Phase one: rows drawn from the reference, for a full window.
+	base, bad := runPhase(ctx, env, mon, b, need, nil)
+	if bad != nil {
+		return *bad
+	}
+	if flagged := flaggedOf(base.status); len(flagged) > 0 {
+		return fail("with traffic drawn from the reference data the monitor flagged %s: false alarms (%s)", strings.Join(flagged, ", "), describeFlags(base.status, flagged))
+	}
+	if o := agree(cfg, ref, base, b.Tolerance); o != nil {
+		return *o
+	}
+
+	// Phase two: the named features drift.
+	var args, want []string
+	for _, f := range b.Drift {
+		args = append(args, "-shift", f.Feature+"="+strconv.FormatFloat(f.Shift, 'g', -1, 64),
+			"-scale", f.Feature+"="+strconv.FormatFloat(f.Scale, 'g', -1, 64))
+		want = append(want, f.Feature)
+	}
+	sort.Strings(want)
+	start := time.Now()
+	drifted, bad := runPhase(ctx, env, mon, b, need, want, args...)
+	if bad != nil {
+		return *bad
+	}
+	if got := flaggedOf(drifted.status); !slices.Equal(got, want) {
+		return fail("after %s of traffic with %s drifted the monitor flagged [%s], want exactly [%s] (%s)",
+			drifted.took.Round(time.Second), strings.Join(want, ", "), strings.Join(got, ", "), strings.Join(want, ", "), describeFlags(drifted.status, union(got, want)))
+	}
+	if o := agree(cfg, ref, drifted, b.Tolerance); o != nil {
+		return *o
+	}
+	if o := alertDelivered(ctx, env, cfg, mon, want, start, base.status); o != nil {
+		return *o
+	}
+	o := pass()
+	o.Message = fmt.Sprintf("no false alarm over %d reference samples; flagged %s after %s; statistics agree with the grader's",
+		base.status.Samples, strings.Join(want, ", "), drifted.took.Round(time.Second))
+	return o
+}
+
+// readyMonitor waits for the monitor Deployment to have a ready pod and
+// returns it; a monitor that stays unready fails with its own reason.
+func readyMonitor(ctx context.Context, env Env, dep *appsv1.Deployment, port int, within time.Duration) (monitorPod, *Outcome) {
+	sel, err := metav1.LabelSelectorAsSelector(dep.Spec.Selector)
+	if err != nil {
+		o := fail("Deployment %s has an invalid selector: %v", dep.Name, err)
+		return monitorPod{}, &o
+	}
+	mon := monitorPod{env: env, port: strconv.Itoa(port)}
+	ctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	var last []corev1.Pod
+	for {
+		pods, err := env.Clients.Typed.CoreV1().Pods(env.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+		if err == nil {
+			last = pods.Items
+			for _, p := range pods.Items {
+				if p.DeletionTimestamp == nil && podReady(&p) {
+					mon.name = p.Name
+					return mon, nil
+				}
+			}
+		}
+		if sleepCtx(ctx, time.Second); ctx.Err() != nil {
+			break
+		}
+	}
+	why := "no pod"
+	if len(last) > 0 {
+		mon.name = last[0].Name
+		why = "pod " + last[0].Name + " is not ready"
+		var st drift.MonitorStatus
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		if mon.get(sctx, "/status", &st) == nil && st.ConfigError != "" {
+			why += ": " + st.ConfigError
+		}
+	}
+	o := fail("the drift monitor (Deployment %s) has no ready pod after %s: %s", dep.Name, within, why)
+	return monitorPod{}, &o
+}
+
+func podReady(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+// phase is what one traffic phase left: the monitor's window and the
+// status it evaluated on exactly that window.
+type phase struct {
+	status drift.MonitorStatus
+	window map[string][]any
+	took   time.Duration
+}
+
+// runPhase sends traffic (drifted by args) until the monitor has seen need
+// new samples and, when want is given, flags exactly want, or the deadline
+// passes; then it stops the traffic, waits for an evaluation of the final
+// window and reads that window and status.
+func runPhase(ctx context.Context, env Env, mon monitorPod, b *spec.DriftBehaviour, need int, want []string, args ...string) (*phase, *Outcome) {
+	lg, bad := startTraffic(ctx, env, b.Traffic, args...)
+	if bad != nil {
+		return nil, bad
+	}
+	defer lg.delete()
+	start := time.Now()
+	pctx, cancel := context.WithTimeout(ctx, b.Deadline.Duration)
+	defer cancel()
+	var st drift.MonitorStatus
+	var statusErr error
+	for {
+		sum, _ := lg.summary(pctx)
+		st, statusErr = mon.status(pctx)
+		enough := statusErr == nil && st.Samples >= need && sum.OK >= need &&
+			st.EvaluatedAt != nil && st.EvaluatedAt.After(start)
+		if enough && (want == nil || slices.Equal(flaggedOf(st), want)) {
+			break
+		}
+		// Ten seconds of answered predictions and not one sample: nothing
+		// reaches the monitor, and waiting out the deadline changes nothing.
+		if statusErr == nil && st.Samples == 0 && sum.OK >= need && time.Since(start) > 10*time.Second {
+			break
+		}
+		if sleepCtx(pctx, 500*time.Millisecond); pctx.Err() != nil {
+			break
+		}
+	}
+	sum, err := lg.stop(ctx)
+	took := time.Since(start)
+	if err != nil {
+		o := errored("%v", err)
+		return nil, &o
+	}
+	if statusErr != nil && ctx.Err() == nil {
+		o := fail("the drift monitor does not answer: %v", statusErr)
+		return nil, &o
+	}
+	if sum.OK == 0 {
+		o := fail("no prediction succeeded while feeding the monitor: %s", sum)
+		return nil, &o
+	}
+	if want == nil && st.Samples < need {
+		if st.Samples == 0 {
+			o := fail("the drift monitor received no samples while the model server answered %d predictions: are the model server's inference logs (INFERENCE_LOG_URL) sent to the monitor?", sum.OK)
+			return nil, &o
+		}
+		o := fail("the drift monitor's window held %d samples after %d predictions in %s; it needs %d", st.Samples, sum.OK, took.Round(time.Second), need)
+		return nil, &o
+	}
+	p, err := settleMonitor(ctx, mon, time.Now())
+	if err != nil {
+		o := fail("reading the monitor after the traffic stopped: %v", err)
+		return nil, &o
+	}
+	p.took = took
+	return p, nil
+}
+
+// settleMonitor waits until the monitor has evaluated a window that no longer
+// changes (the last inference logs arrive asynchronously, so a second's
+// grace), then reads the window and a status computed on it.
+func settleMonitor(ctx context.Context, mon monitorPod, stopped time.Time) (*phase, error) {
+	grace := stopped.Add(time.Second)
+	if sleepCtx(ctx, time.Until(grace)); ctx.Err() != nil {
+		return nil, ctx.Err()
+	}
+	var lastErr error
+	for attempt := 0; attempt < 60; attempt++ {
+		st, err := mon.status(ctx)
+		if err == nil && st.EvaluatedAt != nil && st.EvaluatedAt.After(grace) {
+			var window map[string][]any
+			if err = mon.get(ctx, "/window", &window); err == nil {
+				again, err2 := mon.status(ctx)
+				if err2 == nil && again.EvaluatedAt.Equal(*st.EvaluatedAt) && windowSize(window) == st.Samples {
+					return &phase{status: st, window: window}, nil
+				}
+				err = err2
+			}
+		}
+		if err != nil {
+			lastErr = err
+		}
+		if sleepCtx(ctx, 500*time.Millisecond); ctx.Err() != nil {
+			break
+		}
+	}
+	if lastErr == nil {
+		lastErr = fmt.Errorf("no evaluation of a stable window within 30s (is the interval that long?)")
+	}
+	return nil, lastErr
+}
+
+// windowSize is the number of samples in a window: its longest column.
+func windowSize(w map[string][]any) int {
+	n := 0
+	for _, v := range w {
+		n = max(n, len(v))
+	}
+	return n
+}
+
+// agree recomputes every feature's statistic from the monitor's window
+// against the lab's reference and compares it with the monitor's status.
+func agree(cfg *drift.MonitorConfig, ref *drift.Table, p *phase, tol float64) *Outcome {
+	byName := map[string]drift.FeatureStatus{}
+	for _, f := range p.status.Features {
+		byName[f.Name] = f
+	}
+	for _, f := range cfg.Features {
+		t, _ := cfg.TestFor(f)
+		fs, ok := byName[f.Name]
+		if !ok {
+			o := fail("the monitor's status has no entry for feature %s", f.Name)
+			return &o
+		}
+		rc, ok := ref.Column(f.Name)
+		if !ok {
+			o := errored("the lab's reference %s has no column %s", ref.File, f.Name)
+			return &o
+		}
+		mine, err := drift.CompareColumn(rc, drift.ColumnOf(f.Name, p.window[f.Name]), drift.Options{Test: t.Test, Threshold: t.Threshold, Bins: t.Bins})
+		if err != nil {
+			o := fail("feature %s: the monitor's window cannot be tested: %v", f.Name, err)
+			return &o
+		}
+		if fs.Statistic == nil {
+			o := fail("the monitor computed no statistic for feature %s over %d samples: %s", f.Name, fs.Samples, fs.Note)
+			return &o
+		}
+		if !closeRel(*fs.Statistic, mine.Statistic, tol) {
+			o := fail("feature %s: the monitor reports %s statistic %.6g, but its own window against the lab's reference gives %.6g: its status does not come from its data (or it compares against other reference data)",
+				f.Name, fs.Test, *fs.Statistic, mine.Statistic)
+			return &o
+		}
+		if mine.PValue != nil && (fs.PValue == nil || math.Abs(*fs.PValue-*mine.PValue) > tol) {
+			o := fail("feature %s: the monitor's p-value disagrees with its window (grader: %.6g)", f.Name, *mine.PValue)
+			return &o
+		}
+		if fs.Drift != mine.Drift {
+			o := fail("feature %s: the monitor says drift=%t, but its statistic and threshold say %t", f.Name, fs.Drift, mine.Drift)
+			return &o
+		}
+	}
+	return nil
+}
+
+// closeRel compares within a relative tolerance (absolute near zero).
+func closeRel(a, b, tol float64) bool {
+	return math.Abs(a-b) <= tol*math.Max(1, math.Max(math.Abs(a), math.Abs(b)))
+}
+
+// alertDelivered requires the alert for each drifted feature: an Event on
+// the configured object created since the drift began, or webhook
+// deliveries the monitor counted.
+func alertDelivered(ctx context.Context, env Env, cfg *drift.MonitorConfig, mon monitorPod, features []string, since time.Time, before drift.MonitorStatus) *Outcome {
+	if e := cfg.Alerts.Event; e != nil {
+		var missing []string
+		for range 20 { // alerts follow the evaluation that flags; allow a few seconds
+			evs, err := env.Clients.Typed.CoreV1().Events(env.Namespace).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				o := errored("listing Events: %v", err)
+				return &o
+			}
+			missing = missing[:0]
+			for _, f := range features {
+				if !slices.ContainsFunc(evs.Items, func(ev corev1.Event) bool {
+					return ev.Reason == "DataDrift" && ev.InvolvedObject.Name == e.Name && strings.EqualFold(ev.InvolvedObject.Kind, e.Kind) &&
+						!eventTime(ev).Before(since.Add(-2*time.Second)) && strings.Contains(ev.Message, "feature "+f+" ")
+				}) {
+					missing = append(missing, f)
+				}
+			}
+			if len(missing) == 0 {
+				return nil
+			}
+			sleepCtx(ctx, 500*time.Millisecond)
+		}
+		why := ""
+		if st, err := mon.status(ctx); err == nil && st.Alerts["event"].LastError != "" {
+			why = ": the monitor's last alert failed with " + st.Alerts["event"].LastError
+		}
+		o := fail("no DataDrift Event on %s %s for %s%s", e.Kind, e.Name, strings.Join(missing, ", "), why)
+		return &o
+	}
+	st, err := mon.status(ctx)
+	if err != nil {
+		o := fail("the drift monitor does not answer: %v", err)
+		return &o
+	}
+	hook := st.Alerts["webhook"]
+	if hook.Sent-before.Alerts["webhook"].Sent < len(features) {
+		o := fail("the monitor delivered %d webhook alerts for %d drifted features (last error: %s)", hook.Sent-before.Alerts["webhook"].Sent, len(features), orDefault(hook.LastError, "none"))
+		return &o
+	}
+	return nil
+}
+
+func eventTime(ev corev1.Event) time.Time {
+	switch {
+	case !ev.EventTime.IsZero():
+		return ev.EventTime.Time
+	case !ev.LastTimestamp.IsZero():
+		return ev.LastTimestamp.Time
+	}
+	return ev.CreationTimestamp.Time
+}
+
+// flaggedOf lists the features a status flags, sorted.
+func flaggedOf(st drift.MonitorStatus) []string {
+	var out []string
+	for _, f := range st.Features {
+		if f.Drift {
+			out = append(out, f.Name)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// describeFlags says, for the named features, the statistic behind each
+// verdict.
+func describeFlags(st drift.MonitorStatus, names []string) string {
+	var parts []string
+	for _, f := range st.Features {
+		if !slices.Contains(names, f.Name) {
+			continue
+		}
+		switch {
+		case f.PValue != nil:
+			parts = append(parts, fmt.Sprintf("%s: %s p=%.3g vs threshold %g", f.Name, f.Test, *f.PValue, f.Threshold))
+		case f.Statistic != nil:
+			parts = append(parts, fmt.Sprintf("%s: %s %.3g vs threshold %g", f.Name, f.Test, *f.Statistic, f.Threshold))
+		default:
+			parts = append(parts, fmt.Sprintf("%s: not tested (%s)", f.Name, f.Note))
+		}
+	}
+	return strings.Join(parts, "; ")
+}
+
+func union(a, b []string) []string {
+	out := slices.Clone(a)
+	for _, x := range b {
+		if !slices.Contains(out, x) {
+			out = append(out, x)
+		}
+	}
+	sort.Strings(out)
+	return out
+}

@@ -1,0 +1,224 @@
+// Package diagnose gathers what a person would look at after a failed
+// check: the object as the API server has it (no managedFields), the
+// Events about it and its pods, and the pods that are not ready with their
+// containers' states and last log lines. It never changes the cluster.
+package diagnose
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/labgrade/labgrade/grader/cluster"
+	"github.com/labgrade/labgrade/grader/result"
+)
+
+// logLines is how many log lines of each unready container are kept.
+const logLines = 10
+
+// Collect diagnoses one object. It returns nil when there is nothing to
+// say (the object cannot be read and nothing refers to it).
+func Collect(ctx context.Context, c *cluster.Clients, ns, apiVersion, kind, name string) *result.Diagnostics {
+	d := &result.Diagnostics{}
+	obj := get(ctx, c, ns, apiVersion, kind, name)
+	if obj != nil {
+		unstructured.RemoveNestedField(obj.Object, "metadata", "managedFields")
+		d.Object = obj.Object
+	}
+	d.Events = events(ctx, c, ns, kind, name)
+	if obj != nil {
+		d.Pods = unreadyPods(ctx, c, ns, podSelector(obj))
+	}
+	for _, p := range d.Pods {
+		d.Events = append(d.Events, events(ctx, c, ns, "Pod", p.Name)...)
+	}
+	d.Summary = summarize(kind, name, obj, d)
+	if obj == nil && len(d.Events) == 0 {
+		return nil
+	}
+	return d
+}
+
+func get(ctx context.Context, c *cluster.Clients, ns, apiVersion, kind, name string) *unstructured.Unstructured {
+	gv, err := schema.ParseGroupVersion(apiVersion)
+	if err != nil || c.Mapper == nil {
+		return nil
+	}
+	m, err := c.Mapper.RESTMapping(schema.GroupKind{Group: gv.Group, Kind: kind}, gv.Version)
+	if err != nil {
+		return nil
+	}
+	ri := c.Dynamic.Resource(m.Resource)
+	var obj *unstructured.Unstructured
+	if m.Scope.Name() == "namespace" {
+		obj, err = ri.Namespace(ns).Get(ctx, name, metav1.GetOptions{})
+	} else {
+		obj, err = ri.Get(ctx, name, metav1.GetOptions{})
+	}
+	if err != nil {
+		return nil
+	}
+	return obj
+}
+
+// podSelector is the label selector of the pods an object runs or routes
+// to, or nil.
+func podSelector(obj *unstructured.Unstructured) labels.Selector {
+	var m map[string]string
+	switch obj.GetKind() {
+	case "Service":
+		m, _, _ = unstructured.NestedStringMap(obj.Object, "spec", "selector")
+	case "Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "Job":
+		m, _, _ = unstructured.NestedStringMap(obj.Object, "spec", "selector", "matchLabels")
+	default:
+		return nil
+	}
+	if len(m) == 0 {
+		return nil
+	}
+	return labels.SelectorFromSet(m)
+}
+
+// events lists the Events about one object, oldest first, as
+// "Type Reason: message (xN)".
+func events(ctx context.Context, c *cluster.Clients, ns, kind, name string) []string {
+	sel := fields.Set{"involvedObject.name": name, "involvedObject.kind": kind}.AsSelector().String()
+	list, err := c.Typed.CoreV1().Events(ns).List(ctx, metav1.ListOptions{FieldSelector: sel})
+	if err != nil {
+		return nil
+	}
+	items := list.Items
+	sort.SliceStable(items, func(i, j int) bool { return eventTime(items[i]).Before(eventTime(items[j])) })
+	var out []string
+	for _, e := range items {
+		line := fmt.Sprintf("%s/%s %s %s: %s", kind, name, e.Type, e.Reason, strings.TrimSpace(e.Message))
+		if e.Count > 1 {
+			line += fmt.Sprintf(" (x%d)", e.Count)
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+func eventTime(e corev1.Event) time.Time {
+	if !e.LastTimestamp.IsZero() {
+		return e.LastTimestamp.Time
+	}
+	if !e.EventTime.IsZero() {
+		return e.EventTime.Time
+	}
+	return e.CreationTimestamp.Time
+}
+
+// unreadyPods describes the selected pods that are not ready.
+func unreadyPods(ctx context.Context, c *cluster.Clients, ns string, sel labels.Selector) []result.PodDiagnosis {
+	if sel == nil {
+		return nil
+	}
+	pods, err := c.Typed.CoreV1().Pods(ns).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		return nil
+	}
+	var out []result.PodDiagnosis
+	for _, p := range pods.Items {
+		if ready(&p) {
+			continue
+		}
+		pd := result.PodDiagnosis{Name: p.Name, Phase: string(p.Status.Phase)}
+		for _, cond := range p.Status.Conditions {
+			if cond.Status != corev1.ConditionTrue {
+				pd.Conditions = append(pd.Conditions, strings.TrimSpace(fmt.Sprintf("%s=%s %s %s", cond.Type, cond.Status, cond.Reason, cond.Message)))
+			}
+		}
+		for _, cs := range p.Status.ContainerStatuses {
+			cd := result.ContainerDiagnosis{Name: cs.Name, State: state(cs), Restarts: cs.RestartCount}
+			if !cs.Ready {
+				cd.LastLogs = lastLogs(ctx, c, ns, p.Name, cs)
+			}
+			pd.Containers = append(pd.Containers, cd)
+		}
+		out = append(out, pd)
+	}
+	return out
+}
+
+func ready(p *corev1.Pod) bool {
+	for _, c := range p.Status.Conditions {
+		if c.Type == corev1.PodReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
+func state(cs corev1.ContainerStatus) string {
+	switch s := cs.State; {
+	case s.Waiting != nil:
+		return strings.TrimSpace("waiting: " + s.Waiting.Reason + " " + s.Waiting.Message)
+	case s.Terminated != nil:
+		return fmt.Sprintf("terminated: %s (exit %d)", s.Terminated.Reason, s.Terminated.ExitCode)
+	case s.Running != nil && !cs.Ready:
+		return "running, not ready"
+	case s.Running != nil:
+		return "running"
+	}
+	return "unknown"
+}
+
+// lastLogs are the container's last lines; after a restart, those of the
+// run that ended.
+func lastLogs(ctx context.Context, c *cluster.Clients, ns, pod string, cs corev1.ContainerStatus) []string {
+	tail := int64(logLines)
+	opts := &corev1.PodLogOptions{Container: cs.Name, TailLines: &tail, Previous: cs.RestartCount > 0 && cs.State.Running == nil}
+	raw, err := c.Typed.CoreV1().Pods(ns).GetLogs(pod, opts).DoRaw(ctx)
+	if err != nil {
+		return nil
+	}
+	text := strings.TrimRight(string(raw), "\n")
+	if text == "" {
+		return nil
+	}
+	return strings.Split(text, "\n")
+}
+
+// summarize is one line: the first unready container, else a workload's
+// ready replicas, else the latest warning event.
+func summarize(kind, name string, obj *unstructured.Unstructured, d *result.Diagnostics) string {
+	for _, p := range d.Pods {
+		for _, c := range p.Containers {
+			if c.State != "running" {
+				s := fmt.Sprintf("pod %s: container %s %s", p.Name, c.Name, c.State)
+				if c.Restarts > 0 {
+					s += fmt.Sprintf(", %d restarts", c.Restarts)
+				}
+				return s
+			}
+		}
+		if len(p.Conditions) > 0 {
+			return fmt.Sprintf("pod %s: %s", p.Name, p.Conditions[0])
+		}
+	}
+	if obj == nil {
+		return fmt.Sprintf("%s %s does not exist", kind, name)
+	}
+	// a workload's own count says more than an event about something else
+	if r, found, _ := unstructured.NestedInt64(obj.Object, "spec", "replicas"); found {
+		ready, _, _ := unstructured.NestedInt64(obj.Object, "status", "readyReplicas")
+		return fmt.Sprintf("%s %s: %d of %d replicas ready", kind, name, ready, r)
+	}
+	for i := len(d.Events) - 1; i >= 0; i-- {
+		if strings.Contains(d.Events[i], " Warning ") {
+			return d.Events[i]
+		}
+	}
+	return fmt.Sprintf("%s %s exists", kind, name)
+}
