@@ -56,6 +56,12 @@ func TestTransientFaults(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(stdout), &r))
 	assert.Equal(t, result.Passed, r.Verdict)
 
+	// every report says what graded it
+	assert.Equal(t, nodeImage, r.Environment.NodeImage)
+	assert.Regexp(t, `^sha256:[0-9a-f]{64}$`, r.Environment.LabDigest)
+	assert.NotEmpty(t, r.Environment.Kubernetes)
+	assert.NotEmpty(t, r.Environment.Kind)
+
 	code, stdout, stderr = run("apply=9", "--reuse")
 	assert.Equal(t, 2, code, "stderr:\n%s", stderr)
 	require.NoError(t, json.Unmarshal([]byte(stdout), &r))
@@ -63,4 +69,5 @@ func TestTransientFaults(t *testing.T) {
 	assert.Contains(t, r.EnvironmentError, "applying setup scenario/ failed 3 times, the last with: apply: injected fault")
 	assert.Contains(t, r.EnvironmentError, "labgrade down interrupt-demo")
 	assert.Contains(t, stderr, "labgrade: could not grade:")
+	assert.Equal(t, nodeImage, r.Environment.NodeImage, "a reused cluster reports the image its node runs")
 }

@@ -16,6 +16,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/labgrade/labgrade/grader/diagnose"
 	"github.com/labgrade/labgrade/grader/drift"
 	"github.com/labgrade/labgrade/grader/spec"
 )
@@ -330,7 +331,7 @@ func alertDelivered(ctx context.Context, env Env, cfg *drift.MonitorConfig, mon 
 			for _, f := range features {
 				if !slices.ContainsFunc(evs.Items, func(ev corev1.Event) bool {
 					return ev.Reason == "DataDrift" && ev.InvolvedObject.Name == e.Name && strings.EqualFold(ev.InvolvedObject.Kind, e.Kind) &&
-						!eventTime(ev).Before(since.Add(-2*time.Second)) && strings.Contains(ev.Message, "feature "+f+" ")
+						!diagnose.EventTime(ev).Before(since.Add(-2*time.Second)) && strings.Contains(ev.Message, "feature "+f+" ")
 				}) {
 					missing = append(missing, f)
 				}
@@ -358,16 +359,6 @@ func alertDelivered(ctx context.Context, env Env, cfg *drift.MonitorConfig, mon 
 		return &o
 	}
 	return nil
-}
-
-func eventTime(ev corev1.Event) time.Time {
-	switch {
-	case !ev.EventTime.IsZero():
-		return ev.EventTime.Time
-	case !ev.LastTimestamp.IsZero():
-		return ev.LastTimestamp.Time
-	}
-	return ev.CreationTimestamp.Time
 }
 
 // flaggedOf lists the features a status flags, sorted.

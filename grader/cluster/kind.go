@@ -232,3 +232,19 @@ func (k *Kind) List() ([]string, error) { return k.provider.List() }
 
 // DefaultNodeImage is kind's default node image.
 const DefaultNodeImage = kinddefaults.Image
+
+// NodeImage is the image the cluster's first node runs, or "" when it
+// cannot be told.
+func (k *Kind) NodeImage(ctx context.Context, name string) string {
+	ns, err := k.Nodes(name)
+	if err != nil || len(ns) == 0 {
+		return ""
+	}
+	host, err := docker.Connect(ctx)
+	if err != nil {
+		return ""
+	}
+	defer host.Close()
+	img, _ := host.ContainerImage(ctx, ns[0].String())
+	return img
+}

@@ -97,7 +97,7 @@ func events(ctx context.Context, c *cluster.Clients, ns, kind, name string) []st
 		return nil
 	}
 	items := list.Items
-	sort.SliceStable(items, func(i, j int) bool { return eventTime(items[i]).Before(eventTime(items[j])) })
+	sort.SliceStable(items, func(i, j int) bool { return EventTime(items[i]).Before(EventTime(items[j])) })
 	var out []string
 	for _, e := range items {
 		line := fmt.Sprintf("%s/%s %s %s: %s", kind, name, e.Type, e.Reason, strings.TrimSpace(e.Message))
@@ -109,7 +109,9 @@ func events(ctx context.Context, c *cluster.Clients, ns, kind, name string) []st
 	return out
 }
 
-func eventTime(e corev1.Event) time.Time {
+// EventTime is when an Event last happened: its lastTimestamp, else its
+// eventTime (events.k8s.io writers), else its creation.
+func EventTime(e corev1.Event) time.Time {
 	if !e.LastTimestamp.IsZero() {
 		return e.LastTimestamp.Time
 	}

@@ -1,7 +1,8 @@
 // Package lablint finds what can be wrong with a lab without a cluster,
-// beyond what loading already refuses: checks without hints, images the
-// manifests use but the lab does not declare (nodes cannot pull them), a
-// missing solution, broken variants that name checks that do not exist.
+// beyond what loading already refuses: a passing score of 0, checks
+// without hints, images the manifests use but the lab does not declare
+// (nodes cannot pull them), a missing solution, broken variants that name
+// checks that do not exist.
 package lablint
 
 import (
@@ -30,6 +31,10 @@ func Lint(l *lab.Lab) []lab.Problem {
 			out = append(out, lab.Problem{File: l.File, Line: l.Line(at), Col: l.Col(at),
 				Msg: fmt.Sprintf("check %q has no hint: a learner who fails it is left without a lead", c.ID)})
 		}
+	}
+	if l.Spec.PassingScore == 0 {
+		out = append(out, lab.Problem{File: l.File, Line: l.Line("spec.passingScore"), Col: l.Col("spec.passingScore"),
+			Msg: "passingScore 0 passes every submission on score alone; set the percentage a learner must reach"})
 	}
 	declared := map[string]bool{}
 	for _, img := range l.Spec.Cluster.Images {

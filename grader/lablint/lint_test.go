@@ -88,6 +88,13 @@ func TestLint(t *testing.T) {
 	assert.Contains(t, got, "solution/deployment.yaml:1:1: Deployment/app uses image nginx:1.27, which is not one of spec.cluster.images")
 	assert.Contains(t, got, `broken/typo/expect.yaml: failing names "servce", which is not a check`)
 
+	zero := map[string]string{}
+	for k, v := range good {
+		zero[k] = v
+	}
+	zero["lab.yaml"] = strings.Replace(good["lab.yaml"], "passingScore: 70", "passingScore: 0", 1)
+	assert.Contains(t, strings.Join(lint(t, zero), "\n"), "lab.yaml:7:17: passingScore 0 passes every submission")
+
 	delete(bad, "broken/typo/expect.yaml")
 	delete(bad, "solution/deployment.yaml")
 	got = strings.Join(lint(t, bad), "\n")

@@ -204,6 +204,9 @@ func (r *run) ensureCluster(ctx context.Context) error {
 	r.kindCluster = name
 	r.res.Environment.Cluster = name
 	r.res.Environment.NodeImage = image
+	if used := r.kind.NodeImage(ctx, name); used != "" {
+		r.res.Environment.NodeImage = used // a reused cluster may run another image
+	}
 	c, err := cluster.Connect(kubeconfig, cluster.Context(name))
 	if err != nil {
 		return err

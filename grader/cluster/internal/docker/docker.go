@@ -188,3 +188,12 @@ func (h *Host) RunPrivileged(ctx context.Context, image string, cmd ...string) (
 		}
 	}
 }
+
+// ContainerImage is the image a container was created from, as given.
+func (h *Host) ContainerImage(ctx context.Context, name string) (string, error) {
+	r, err := h.c.ContainerInspect(ctx, name, client.ContainerInspectOptions{})
+	if err != nil {
+		return "", err
+	}
+	return r.Container.Config.Image, nil
+}
