@@ -92,4 +92,33 @@ func TestCheckWatch(t *testing.T) {
 	defer mu.Unlock()
 	// the first scorecard, then one line for the one change
 	assert.Equal(t, 2, strings.Count(all.String(), "The ConfigMap answer holds the answer"), all.String())
+	mu.Unlock()
+
+	// The same lab graded as CI does it, with a wrong answer: every CI
+	// output names the failure, and the staff artifacts hold the object.
+	answer("41")
+	out := t.TempDir()
+	summary := filepath.Join(out, "summary.md")
+	ci := exec.CommandContext(ctx, labgradeBin, "check", "watch-demo", "--labs-dir", labs, "--submission", sub, "--ci",
+		"--gradescope", filepath.Join(out, "results.json"), "--junit", filepath.Join(out, "junit.xml"), "--artifacts", filepath.Join(out, "staff"))
+	ci.Env = append(os.Environ(), cluster.EnvNodeImage+"="+nodeImage, "GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY="+summary)
+	var ciOut, ciErr strings.Builder
+	ci.Stdout, ci.Stderr = &ciOut, &ciErr
+	err = ci.Run()
+	var ee *exec.ExitError
+	require.ErrorAs(t, err, &ee, ciErr.String())
+	assert.Equal(t, 1, ee.ExitCode())
+	assert.NotContains(t, ciOut.String(), "\x1b[", "no colour in CI")
+	assert.Contains(t, ciErr.String(), "::error file="+filepath.Join(sub, "answer.yaml")+",line=1,title=The ConfigMap answer holds the answer (0/1)::")
+	md, err := os.ReadFile(summary)
+	require.NoError(t, err)
+	assert.Contains(t, string(md), "| ❌ | 0/1 | The ConfigMap answer holds the answer *(required)*")
+	gs, err := os.ReadFile(filepath.Join(out, "results.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(gs), `"status": "failed"`)
+	diag, err := os.ReadFile(filepath.Join(out, "staff", "diagnostics", "answer.json"))
+	require.NoError(t, err)
+	assert.Contains(t, string(diag), `"answer": "41"`, "the object as the API server has it")
+	assert.NotContains(t, string(diag), "managedFields")
+	mu.Lock()
 }

@@ -222,5 +222,5 @@ func summarize(kind, name string, obj *unstructured.Unstructured, d *result.Diag
 			return d.Events[i]
 		}
 	}
-	return fmt.Sprintf("%s %s exists", kind, name)
+	return "" // the object as it is (in the diagnostics) says it better
 }

@@ -62,6 +62,12 @@ func JUnit(w io.Writer, r *result.Result) error {
 	for _, c := range r.Checks {
 		tc := junitCase{Name: fmt.Sprintf("%s: %s", c.ID, c.Title), Classname: "labgrade." + r.Lab, Time: secs(c.DurationSeconds)}
 		text := c.Message
+		if c.File != "" {
+			text += fmt.Sprintf("\nat: %s:%d (%s)", c.File, c.Line, c.Subject)
+		}
+		if d := c.Diagnostics; d != nil && d.Summary != "" {
+			text += "\nseen: " + d.Summary
+		}
 		for _, h := range c.Hints {
 			text += "\nhint: " + h
 		}

@@ -47,8 +47,9 @@ type Check struct {
 // has it (without managedFields), the Events about it, and its pods that
 // are not ready, with their last log lines.
 type Diagnostics struct {
-	// Summary is one short line for the scorecard.
-	Summary string         `json:"summary"`
+	// Summary is one short line for the scorecard, when there is one
+	// worth more than the object itself.
+	Summary string         `json:"summary,omitempty"`
 	Object  map[string]any `json:"object,omitempty"`
 	Events  []string       `json:"events,omitempty"`
 	Pods    []PodDiagnosis `json:"pods,omitempty"`
