@@ -14,6 +14,7 @@ import (
 
 	"github.com/labgrade/labgrade/fixtures/model"
 	"github.com/labgrade/labgrade/grader/images"
+	"github.com/labgrade/labgrade/grader/traffic"
 )
 
 // TestModelServerImage smoke-tests the model-server image as a plain
@@ -112,4 +113,26 @@ alerts: {event: {kind: Deployment, name: model-server}}
 	}
 	assert.Equal(t, map[string]bool{"mean_radius": false, "mean_texture": true}, drifted)
 	assert.Contains(t, st.Alerts["event"].LastError, "no Kubernetes API access")
+}
+
+// TestLoadgenImage runs the load generator as a plain container against an
+// address where nothing listens: it starts, sends at its rate, and its
+// summary counts every request as failed, with the reason.
+func TestLoadgenImage(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	const ref = "labgrade.local/loadgen:e2e"
+	require.NoError(t, images.Build(ctx, images.Spec{Ref: ref, Dir: filepath.Join(repoRoot, "fixtures", "images", "loadgen"), GOARCH: "amd64"}))
+	res, err := images.Smoke(ctx, ref, images.Probe{
+		Port: "8081/tcp", ReadyPath: "/summary", Cmd: []string{"-target", "http://127.0.0.1:9/predict", "-rate", "50"},
+		Requests: []images.Request{{Method: "GET", Path: "/summary", Delay: time.Second}},
+	})
+	require.NoError(t, err)
+	assert.False(t, res.RunsAsRoot)
+	require.Len(t, res.Answers, 1)
+	var s traffic.Summary
+	require.NoError(t, json.Unmarshal([]byte(res.Answers[0].Body), &s), res.Answers[0].Body)
+	assert.Greater(t, s.Sent, 20, "about 50 requests a second")
+	assert.Equal(t, s.Sent, s.Failed, "nothing listens there")
+	assert.NotEmpty(t, s.FirstFailure)
 }

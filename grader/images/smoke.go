@@ -25,6 +25,8 @@ type Probe struct {
 	Port      string // container port, e.g. "8080/tcp"
 	ReadyPath string
 	Env       map[string]string
+	// Cmd are the arguments given to the image's entrypoint.
+	Cmd []string
 	// Files are copied into the container before it starts (path -> content).
 	Files    map[string][]byte
 	Timeout  time.Duration
@@ -68,7 +70,7 @@ func Smoke(ctx context.Context, ref string, p Probe) (*SmokeResult, error) {
 	start := time.Now()
 	c, err := testcontainers.GenericContainer(ctx, testcontainers.GenericContainerRequest{
 		ContainerRequest: testcontainers.ContainerRequest{
-			Image: ref, ExposedPorts: []string{p.Port}, Env: p.Env, Files: files,
+			Image: ref, ExposedPorts: []string{p.Port}, Env: p.Env, Files: files, Cmd: p.Cmd,
 			WaitingFor: wait.ForHTTP(p.ReadyPath).WithPort(p.Port).WithStartupTimeout(p.Timeout).WithPollInterval(100 * time.Millisecond),
 		},
 		Started: true,
