@@ -25,7 +25,7 @@ type Options struct {
 	// StepSummaryPath, when set ($GITHUB_STEP_SUMMARY), has a Markdown
 	// scorecard appended.
 	StepSummaryPath string
-	// Annotations, when set, receives GitHub Actions ::error/::warning
+	// Annotations, when set, receives GitHub Actions ::error
 	// commands for the checks that did not pass.
 	Annotations io.Writer
 	// ArtifactsDir, when set, receives the full, unredacted reports and

@@ -33,18 +33,14 @@ func StepSummary(w io.Writer, r *result.Result) error {
 	return err
 }
 
-// Annotations writes one GitHub Actions workflow command per check that did
-// not pass (::error, or ::warning for a recommended check), pointing at the
-// submission file and line of the object the check is about when known.
-// Give it a redacted result: hidden checks say only their title.
+// Annotations writes one GitHub Actions ::error command per check that did
+// not pass, pointing at the submission file and line of the object the
+// check is about when known. Give it a redacted result: hidden checks say
+// only their title.
 func Annotations(w io.Writer, r *result.Result) error {
 	for _, c := range r.Checks {
 		if c.Outcome == result.Pass {
 			continue
-		}
-		level := "error"
-		if c.Severity != "required" && c.Outcome == result.Fail {
-			level = "warning"
 		}
 		var props []string
 		if c.File != "" {
@@ -58,7 +54,7 @@ func Annotations(w io.Writer, r *result.Result) error {
 		if c.Hidden || msg == "" {
 			msg = "did not pass"
 		}
-		if _, err := fmt.Fprintf(w, "::%s %s::%s\n", level, strings.Join(props, ","), escapeData(msg)); err != nil {
+		if _, err := fmt.Fprintf(w, "::error %s::%s\n", strings.Join(props, ","), escapeData(msg)); err != nil {
 			return err
 		}
 	}

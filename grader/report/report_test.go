@@ -126,7 +126,7 @@ func TestGitHub(t *testing.T) {
 	golden(t, "annotations.golden", b.Bytes())
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	require.Len(t, lines, 3, "one per check that did not pass")
-	assert.True(t, strings.HasPrefix(lines[0], "::warning file=submission/deploy.yaml,line=12,title=Readiness probe (0/10)::"), lines[0])
+	assert.True(t, strings.HasPrefix(lines[0], "::error file=submission/deploy.yaml,line=12,title=Readiness probe (0/10)::"), lines[0])
 	assert.NotContains(t, b.String(), "concealed")
 	assert.NotContains(t, lines[0], "\n")
 }
