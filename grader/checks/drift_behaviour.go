@@ -237,7 +237,7 @@ func settleMonitor(ctx context.Context, mon monitorPod, stopped time.Time) (*pha
 			var window map[string][]any
 			if err = mon.get(ctx, "/window", &window); err == nil {
 				again, err2 := mon.status(ctx)
-				if err2 == nil && again.EvaluatedAt.Equal(*st.EvaluatedAt) && windowSize(window) == st.Samples {
+				if err2 == nil && again.EvaluatedAt != nil && again.EvaluatedAt.Equal(*st.EvaluatedAt) && windowSize(window) == st.Samples {
 					return &phase{status: st, window: window}, nil
 				}
 				err = err2

@@ -173,3 +173,54 @@ func TestConfigFlag(t *testing.T) {
 	_, ok := configFlag([]string{"-config"})
 	assert.False(t, ok, "a flag without its value")
 }
+
+// The grader recomputes what the monitor reports from the monitor's own
+// window: the truth passes, a made-up statistic or verdict fails.
+func TestAgree(t *testing.T) {
+	ref, err := drift.ReadCSV("../../fixtures/model/reference.csv")
+	require.NoError(t, err)
+	cfg, err := drift.ParseMonitorConfig("test", []byte(`reference: /data/reference.csv
+features: [{name: mean_radius, type: numeric}, {name: mean_area, type: numeric, test: {test: psi, threshold: 0.2}}]
+tests: {numeric: {test: ks, threshold: 0.001}}
+window: {size: 300}
+minSamples: 100
+interval: 2s
+alerts: {webhook: {url: http://hook/}}
+`))
+	require.NoError(t, err)
+	window := map[string][]any{}
+	var status drift.MonitorStatus
+	for _, f := range cfg.Features {
+		col, _ := ref.Column(f.Name)
+		var vals []any
+		for _, v := range col.Values[:300] {
+			vals = append(vals, v+1) // shifted a little: both tests see something
+		}
+		window[f.Name] = vals
+		tst, _ := cfg.TestFor(f)
+		r, err := drift.CompareColumn(col, drift.ColumnOf(f.Name, vals), drift.Options{Test: tst.Test, Threshold: tst.Threshold})
+		require.NoError(t, err)
+		stat := r.Statistic
+		status.Features = append(status.Features, drift.FeatureStatus{Name: f.Name, Test: tst.Test, Statistic: &stat, PValue: r.PValue, Drift: r.Drift, Samples: 300})
+	}
+	good := append([]drift.FeatureStatus(nil), status.Features...)
+	p := &phase{status: status, window: window}
+	assert.Nil(t, agree(cfg, ref, p, 1e-6))
+
+	faked := *status.Features[0].Statistic * 1.01
+	status.Features[0].Statistic = &faked
+	o := agree(cfg, ref, &phase{status: status, window: window}, 1e-6)
+	require.NotNil(t, o)
+	assert.Contains(t, o.Message, "feature mean_radius: the monitor reports ks statistic")
+
+	status.Features[0].Statistic = nil
+	o = agree(cfg, ref, &phase{status: status, window: window}, 1e-6)
+	require.NotNil(t, o)
+	assert.Contains(t, o.Message, "computed no statistic for feature mean_radius")
+
+	p2 := &phase{status: drift.MonitorStatus{Features: append([]drift.FeatureStatus(nil), good...)}, window: window}
+	p2.status.Features[1].Drift = !p2.status.Features[1].Drift
+	o = agree(cfg, ref, p2, 1e-6)
+	require.NotNil(t, o)
+	assert.Contains(t, o.Message, "feature mean_area: the monitor says drift=")
+}
