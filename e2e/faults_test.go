@@ -5,10 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
-	"os"
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -32,19 +29,9 @@ func TestTransientFaults(t *testing.T) {
 	run := func(inject string, args ...string) (int, string, string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 		defer cancel()
-		cmd := exec.CommandContext(ctx, labgradeBin, append([]string{"run", "interrupt-demo", "--labs-dir", labs,
+		res := labgradeEnv(t, ctx, []string{faults.EnvVar + "=" + inject}, append([]string{"run", "interrupt-demo", "--labs-dir", labs,
 			"--submission", filepath.Join(labs, "interrupt-demo", "scenario"), "-o", "json"}, args...)...)
-		cmd.Env = append(os.Environ(), cluster.EnvNodeImage+"="+nodeImage, faults.EnvVar+"="+inject)
-		var out, errb strings.Builder
-		cmd.Stdout, cmd.Stderr = &out, &errb
-		err := cmd.Run()
-		code := 0
-		if ee, ok := err.(*exec.ExitError); ok {
-			code = ee.ExitCode()
-		} else {
-			require.NoError(t, err)
-		}
-		return code, out.String(), errb.String()
+		return res.code, res.stdout, res.stderr
 	}
 
 	code, stdout, stderr := run("kind-create=1,api=1,apply=1", "--keep")

@@ -60,13 +60,18 @@ func TestLabK8sServing(t *testing.T) {
 // TestLabsProven runs labgrade lab test on every other lab of the
 // repository, so that no lab ships unproven.
 func TestLabsProven(t *testing.T) {
-	dirs, err := filepath.Glob(filepath.Join(repoRoot, "labs", "*", "lab.yaml"))
+	files, err := filepath.Glob(filepath.Join(repoRoot, "labs", "*", "lab.yaml"))
 	require.NoError(t, err)
-	for _, f := range dirs {
-		dir := filepath.Dir(f)
-		if filepath.Base(dir) == "k8s-serving" {
-			continue // proven by TestLabK8sServing, with the learner's loop
+	var dirs []string
+	for _, f := range files {
+		if dir := filepath.Dir(f); filepath.Base(dir) != "k8s-serving" { // proven by TestLabK8sServing, with the learner's loop
+			dirs = append(dirs, dir)
 		}
+	}
+	if len(dirs) == 0 {
+		t.Skip("no lab besides k8s-serving yet")
+	}
+	for _, dir := range dirs {
 		t.Run(filepath.Base(dir), func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 			defer cancel()

@@ -62,9 +62,15 @@ type cli struct {
 // labgrade runs the CLI from the repository root and waits for it.
 func labgrade(t *testing.T, ctx context.Context, args ...string) cli {
 	t.Helper()
+	return labgradeEnv(t, ctx, nil, args...)
+}
+
+// labgradeEnv is labgrade with more environment variables (KEY=value).
+func labgradeEnv(t *testing.T, ctx context.Context, env []string, args ...string) cli {
+	t.Helper()
 	cmd := exec.CommandContext(ctx, labgradeBin, args...)
 	cmd.Dir = repoRoot
-	cmd.Env = append(os.Environ(), cluster.EnvNodeImage+"="+nodeImage)
+	cmd.Env = append(append(os.Environ(), cluster.EnvNodeImage+"="+nodeImage), env...)
 	var out, errb bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errb
 	start := time.Now()

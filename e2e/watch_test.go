@@ -99,17 +99,12 @@ func TestCheckWatch(t *testing.T) {
 	answer("41")
 	out := t.TempDir()
 	summary := filepath.Join(out, "summary.md")
-	ci := exec.CommandContext(ctx, labgradeBin, "check", "watch-demo", "--labs-dir", labs, "--submission", sub, "--ci",
+	res = labgradeEnv(t, ctx, []string{"GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY=" + summary},
+		"check", "watch-demo", "--labs-dir", labs, "--submission", sub, "--ci",
 		"--gradescope", filepath.Join(out, "results.json"), "--junit", filepath.Join(out, "junit.xml"), "--artifacts", filepath.Join(out, "staff"))
-	ci.Env = append(os.Environ(), cluster.EnvNodeImage+"="+nodeImage, "GITHUB_ACTIONS=true", "GITHUB_STEP_SUMMARY="+summary)
-	var ciOut, ciErr strings.Builder
-	ci.Stdout, ci.Stderr = &ciOut, &ciErr
-	err = ci.Run()
-	var ee *exec.ExitError
-	require.ErrorAs(t, err, &ee, ciErr.String())
-	assert.Equal(t, 1, ee.ExitCode())
-	assert.NotContains(t, ciOut.String(), "\x1b[", "no colour in CI")
-	assert.Contains(t, ciErr.String(), "::error file="+filepath.Join(sub, "answer.yaml")+",line=1,title=The ConfigMap answer holds the answer (0/1)::")
+	require.Equal(t, 1, res.code, res.stderr)
+	assert.NotContains(t, res.stdout, "\x1b[", "no colour in CI")
+	assert.Contains(t, res.stderr, "::error file="+filepath.Join(sub, "answer.yaml")+",line=1,title=The ConfigMap answer holds the answer (0/1)::")
 	md, err := os.ReadFile(summary)
 	require.NoError(t, err)
 	assert.Contains(t, string(md), "| ❌ | 0/1 | The ConfigMap answer holds the answer *(required)*")

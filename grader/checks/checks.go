@@ -67,10 +67,3 @@ func Run(ctx context.Context, env Env, c *spec.Check, progs []*expr.Program) Out
 	}
 	return errored("check %q has no kind (the loader should have refused it)", c.ID)
 }
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
-}

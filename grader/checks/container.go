@@ -1,10 +1,10 @@
 package checks
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/labgrade/labgrade/grader/cluster"
@@ -27,7 +27,7 @@ func runContainer(ctx context.Context, c *spec.ContainerCheck) Outcome {
 		budget = 30 * time.Second
 	}
 	probe := images.Probe{
-		Port: fmt.Sprintf("%d/tcp", port), ReadyPath: orDefault(c.ReadyPath, "/readyz"),
+		Port: fmt.Sprintf("%d/tcp", port), ReadyPath: cmp.Or(c.ReadyPath, "/readyz"),
 		Env: c.Env, Timeout: budget,
 	}
 	for _, r := range c.Requests {
@@ -57,7 +57,7 @@ func runContainer(ctx context.Context, c *spec.ContainerCheck) Outcome {
 	}
 	for i, r := range c.Requests {
 		if i >= len(res.Answers) {
-			return fail("%s %s got no answer: %v", orDefault(r.Method, "GET"), r.Path, err)
+			return fail("%s %s got no answer: %v", cmp.Or(r.Method, "GET"), r.Path, err)
 		}
 		a := res.Answers[i]
 		want := r.Status
@@ -65,25 +65,13 @@ func runContainer(ctx context.Context, c *spec.ContainerCheck) Outcome {
 			want = 200
 		}
 		if a.Status != want {
-			return fail("%s %s answered %d, want %d: %s", orDefault(r.Method, "GET"), r.Path, a.Status, want, short(a.Body))
+			return fail("%s %s answered %d, want %d%s", cmp.Or(r.Method, "GET"), r.Path, a.Status, want, snippet([]byte(a.Body)))
 		}
 		if b := r.LatencyBudget.Duration; b > 0 && a.Latency > b {
-			return fail("%s %s took %s, over the budget of %s", orDefault(r.Method, "GET"), r.Path, a.Latency.Round(time.Millisecond), b)
+			return fail("%s %s took %s, over the budget of %s", cmp.Or(r.Method, "GET"), r.Path, a.Latency.Round(time.Millisecond), b)
 		}
 	}
 	o := pass()
 	o.Message = fmt.Sprintf("ready after %s", res.Ready.Round(100*time.Millisecond))
 	return o
-}
-
-// short is the first line of a body, at most 120 characters.
-func short(body string) string {
-	body = strings.TrimSpace(body)
-	if i := strings.IndexByte(body, '\n'); i >= 0 {
-		body = body[:i]
-	}
-	if len(body) > 120 {
-		body = body[:120] + "…"
-	}
-	return body
 }

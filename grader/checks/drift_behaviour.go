@@ -1,6 +1,7 @@
 package checks
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -100,55 +101,42 @@ func runDriftBehaviour(ctx context.Context, env Env, d *spec.DriftCheck, s *moni
 	return o
 }
 
-// readyMonitor waits for the monitor Deployment to have a ready pod and
-// returns it; a monitor that stays unready fails with its own reason.
+// readyMonitor waits for the monitor Deployment to have a ready replica and
+// returns a ready pod of it; a monitor that stays unready fails with its
+// own reason.
 func readyMonitor(ctx context.Context, env Env, dep *appsv1.Deployment, port int, within time.Duration) (monitorPod, *Outcome) {
+	mon := monitorPod{env: env, port: strconv.Itoa(port)}
 	sel, err := metav1.LabelSelectorAsSelector(dep.Spec.Selector)
 	if err != nil {
 		o := fail("Deployment %s has an invalid selector: %v", dep.Name, err)
-		return monitorPod{}, &o
+		return mon, &o
 	}
-	mon := monitorPod{env: env, port: strconv.Itoa(port)}
-	ctx, cancel := context.WithTimeout(ctx, within)
+	wctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
-	var last []corev1.Pod
-	for {
-		pods, err := env.Clients.Typed.CoreV1().Pods(env.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
-		if err == nil {
-			last = pods.Items
-			for _, p := range pods.Items {
-				if p.DeletionTimestamp == nil && podReady(&p) {
-					mon.name = p.Name
-					return mon, nil
-				}
-			}
-		}
-		if sleepCtx(ctx, time.Second); ctx.Err() != nil {
-			break
+	waitDeployment(wctx, env, dep.Name, func(d *appsv1.Deployment) bool { return d.Status.ReadyReplicas >= 1 })
+	pods, err := env.Clients.Typed.CoreV1().Pods(env.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
+	if err != nil {
+		o := errored("listing the drift monitor's pods: %v", err)
+		return mon, &o
+	}
+	for _, p := range pods.Items {
+		if p.DeletionTimestamp == nil && diagnose.PodReady(&p) {
+			mon.name = p.Name
+			return mon, nil
 		}
 	}
 	why := "no pod"
-	if len(last) > 0 {
-		mon.name = last[0].Name
-		why = "pod " + last[0].Name + " is not ready"
-		var st drift.MonitorStatus
-		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	if len(pods.Items) > 0 {
+		mon.name = pods.Items[0].Name
+		why = "pod " + mon.name + " is not ready"
+		sctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		defer cancel()
-		if mon.get(sctx, "/status", &st) == nil && st.ConfigError != "" {
+		if st, err := mon.status(sctx); err == nil && st.ConfigError != "" {
 			why += ": " + st.ConfigError
 		}
 	}
 	o := fail("the drift monitor (Deployment %s) has no ready pod after %s: %s", dep.Name, within, why)
-	return monitorPod{}, &o
-}
-
-func podReady(p *corev1.Pod) bool {
-	for _, c := range p.Status.Conditions {
-		if c.Type == corev1.PodReady {
-			return c.Status == corev1.ConditionTrue
-		}
-	}
-	return false
+	return mon, &o
 }
 
 // phase is what one traffic phase left: the monitor's window and the
@@ -355,7 +343,7 @@ func alertDelivered(ctx context.Context, env Env, cfg *drift.MonitorConfig, mon 
 	}
 	hook := st.Alerts["webhook"]
 	if hook.Sent-before.Alerts["webhook"].Sent < len(features) {
-		o := fail("the monitor delivered %d webhook alerts for %d drifted features (last error: %s)", hook.Sent-before.Alerts["webhook"].Sent, len(features), orDefault(hook.LastError, "none"))
+		o := fail("the monitor delivered %d webhook alerts for %d drifted features (last error: %s)", hook.Sent-before.Alerts["webhook"].Sent, len(features), cmp.Or(hook.LastError, "none"))
 		return &o
 	}
 	return nil

@@ -132,7 +132,7 @@ func unreadyPods(ctx context.Context, c *cluster.Clients, ns string, sel labels.
 	}
 	var out []result.PodDiagnosis
 	for _, p := range pods.Items {
-		if ready(&p) {
+		if PodReady(&p) {
 			continue
 		}
 		pd := result.PodDiagnosis{Name: p.Name, Phase: string(p.Status.Phase)}
@@ -153,7 +153,8 @@ func unreadyPods(ctx context.Context, c *cluster.Clients, ns string, sel labels.
 	return out
 }
 
-func ready(p *corev1.Pod) bool {
+// PodReady reports whether a pod's Ready condition is true.
+func PodReady(p *corev1.Pod) bool {
 	for _, c := range p.Status.Conditions {
 		if c.Type == corev1.PodReady {
 			return c.Status == corev1.ConditionTrue

@@ -2,6 +2,7 @@ package images
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -101,7 +102,7 @@ func Smoke(ctx context.Context, ref string, p Probe) (*SmokeResult, error) {
 		if err := sleepCtx(ctx, r.Delay); err != nil {
 			return res, err
 		}
-		req, err := http.NewRequestWithContext(ctx, orDefault(r.Method, "GET"), endpoint+r.Path, strings.NewReader(r.Body))
+		req, err := http.NewRequestWithContext(ctx, cmp.Or(r.Method, "GET"), endpoint+r.Path, strings.NewReader(r.Body))
 		if err != nil {
 			return res, err
 		}
@@ -140,11 +141,4 @@ func do(req *http.Request) (int, string, error) {
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	return resp.StatusCode, string(b), nil
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }

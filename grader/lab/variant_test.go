@@ -41,31 +41,36 @@ func TestVariantMaterialize(t *testing.T) {
 	assert.Equal(t, result.NotPassed, vs[0].Verdict, "default verdict")
 	assert.Equal(t, result.Passed, vs[1].Verdict)
 
-	out := t.TempDir()
-	require.NoError(t, vs[1].Materialize(l, out))
+	tree := func(v Variant) map[string]string {
+		out := t.TempDir()
+		require.NoError(t, v.Materialize(l, out))
+		return readTree(t, out)
+	}
+	solution := map[string]string{
+		"deployment.yaml": "solution deployment", "service.yaml": "solution service", "extra/pdb.yaml": "solution pdb",
+	}
+	assert.Equal(t, solution, tree(Variant{}), "the zero variant is the solution")
+	assert.Equal(t, map[string]string{
+		"deployment.yaml": "broken deployment", "service.yaml": "solution service", "extra/pdb.yaml": "solution pdb",
+	}, tree(vs[1]), "the variant's own files in place; expect.yaml is not part of it")
+	delete(solution, "extra/pdb.yaml")
+	assert.Equal(t, solution, tree(vs[0]), "removed file left out")
+}
+
+// readTree maps every file under dir (slash-separated relative path) to
+// its content.
+func readTree(t *testing.T, dir string) map[string]string {
+	t.Helper()
 	got := map[string]string{}
-	require.NoError(t, filepath.WalkDir(out, func(p string, d os.DirEntry, err error) error {
+	require.NoError(t, filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
 		if err == nil && !d.IsDir() {
 			b, _ := os.ReadFile(p)
-			rel, _ := filepath.Rel(out, p)
+			rel, _ := filepath.Rel(dir, p)
 			got[filepath.ToSlash(rel)] = string(b)
 		}
 		return err
 	}))
-	assert.Equal(t, map[string]string{
-		"deployment.yaml": "broken deployment", "service.yaml": "solution service", "extra/pdb.yaml": "solution pdb",
-	}, got)
-
-	out = t.TempDir()
-	require.NoError(t, Variant{}.Materialize(l, out), "the zero variant is the solution")
-	b, err := os.ReadFile(filepath.Join(out, "deployment.yaml"))
-	require.NoError(t, err)
-	assert.Equal(t, "solution deployment", string(b))
-
-	out = t.TempDir()
-	require.NoError(t, vs[0].Materialize(l, out))
-	_, err = os.Stat(filepath.Join(out, "extra", "pdb.yaml"))
-	assert.True(t, os.IsNotExist(err), "removed file left out")
+	return got
 }
 
 func TestVariantErrors(t *testing.T) {

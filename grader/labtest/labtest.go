@@ -87,13 +87,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		if err != nil {
 			return nil, err
 		}
-		defer os.RemoveAll(dir)
-		if i == 0 {
-			err = copySolution(l, dir)
-		} else {
-			err = variants[i-1].Materialize(l, dir)
+		v := lab.Variant{} // the zero variant is the solution
+		if i > 0 {
+			v = variants[i-1]
 		}
-		if err != nil {
+		if err := v.Materialize(l, dir); err != nil {
+			os.RemoveAll(dir)
 			return nil, fmt.Errorf("%s: %w", c.Name, err)
 		}
 		progress(o.Progress, "== %s", c.Name)
@@ -106,6 +105,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 			Progress: o.Progress, Version: o.Version,
 		})
 		c.Seconds = time.Since(t0).Seconds()
+		_ = os.RemoveAll(dir)
 		c.Mismatches = judge(c)
 		if len(c.Mismatches) > 0 {
 			rep.OK = false
@@ -118,10 +118,6 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
-}
-
-func copySolution(l *lab.Lab, dir string) error {
-	return lab.Variant{}.Materialize(l, dir)
 }
 
 // judge compares a run with what its case declares.

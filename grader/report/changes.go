@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"fmt"
 	"io"
 	"time"
@@ -27,7 +28,7 @@ func Changes(w io.Writer, prev, cur *result.Result, now time.Time) error {
 		}
 		n++
 		mark := map[result.Outcome]string{result.Pass: "✓", result.Fail: "✗", result.Error: "!"}[c.Outcome]
-		fmt.Fprintf(w, "[%s] %s %s: %s -> %s  %s\n", stamp, mark, c.ID, orDefault(string(was), "none"), c.Outcome, c.Title)
+		fmt.Fprintf(w, "[%s] %s %s: %s -> %s  %s\n", stamp, mark, c.ID, cmp.Or(string(was), "none"), c.Outcome, c.Title)
 		if c.Outcome != result.Pass {
 			if c.Message != "" {
 				fmt.Fprintf(w, "           %s\n", c.Message)

@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/xml"
 	"fmt"
 	"io"
@@ -74,10 +75,10 @@ func JUnit(w io.Writer, r *result.Result) error {
 		switch c.Outcome {
 		case result.Fail:
 			s.Failures++
-			tc.Failure = &junitProblem{Message: orDefault(c.Message, "check did not pass"), Type: "fail", Text: text}
+			tc.Failure = &junitProblem{Message: cmp.Or(c.Message, "check did not pass"), Type: "fail", Text: text}
 		case result.Error:
 			s.Errors++
-			tc.Error = &junitProblem{Message: orDefault(c.Message, "check could not run"), Type: "error", Text: text}
+			tc.Error = &junitProblem{Message: cmp.Or(c.Message, "check could not run"), Type: "error", Text: text}
 		}
 		s.Cases = append(s.Cases, tc)
 	}
@@ -98,10 +99,3 @@ func JUnit(w io.Writer, r *result.Result) error {
 }
 
 func secs(s float64) string { return fmt.Sprintf("%.3f", s) }
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
-}

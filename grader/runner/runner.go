@@ -3,6 +3,7 @@
 package runner
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -177,7 +178,7 @@ func (r *run) ensureCluster(ctx context.Context) error {
 	case exists:
 		return fmt.Errorf("kind cluster %s already exists (left by --keep or labgrade up?): grade in it with --reuse, or remove it with 'labgrade down %s'", name, r.opts.Lab.Name())
 	default:
-		r.progress("cluster: creating kind cluster %s (node image %s: %s) ...", name, orDefault(image, "kind's default"), why)
+		r.progress("cluster: creating kind cluster %s (node image %s: %s) ...", name, cmp.Or(image, "kind's default"), why)
 		stopTicker := r.ticker("cluster create")
 		// kind create fails now and then on a loaded host (a node that is
 		// slow to boot, a port taken for a moment): one more try, from
@@ -353,13 +354,6 @@ func (r *run) cleanup() {
 		}
 		return err
 	})
-}
-
-func orDefault(s, d string) string {
-	if s == "" {
-		return d
-	}
-	return s
 }
 
 func seconds(d time.Duration) float64 { return float64(d.Milliseconds()) / 1000 }
