@@ -4,7 +4,8 @@
 #   make unit      unit tests only (no Docker needed)
 #   make e2e-env   Docker engine + kind node image; last line = image name
 #   make build     bin/labgrade
-#   make generate  regenerate the JSON Schema, the spec reference and lab data
+#   make generate  regenerate the check kinds of the spec, the JSON Schema,
+#                  the spec reference and lab data
 #   make bench-drift      drift statistics: Go against scipy, same data
 #   make drift-reference  regenerate the scipy reference vectors (once)
 SHELL := bash
@@ -34,7 +35,9 @@ e2e:
 
 test: unit e2e
 
+# gen-kinds first: the schema is reflected from the kinds it writes.
 generate:
+	$(GO) run ./hack/gen-kinds
 	$(GO) run ./hack/gen-schema
 	$(GO) run ./hack/gen-labdata
 

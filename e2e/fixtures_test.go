@@ -13,7 +13,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/labgrade/labgrade/fixtures/model"
-	"github.com/labgrade/labgrade/grader/images"
+	"github.com/labgrade/labgrade/grader/docker"
 	"github.com/labgrade/labgrade/grader/traffic"
 )
 
@@ -25,14 +25,14 @@ func TestModelServerImage(t *testing.T) {
 	defer cancel()
 	dir := filepath.Join(repoRoot, "fixtures", "images", "model-server")
 	step := stepper(t)
-	require.NoError(t, images.Build(ctx, images.Spec{Ref: "labgrade.local/model-server:e2e", Dir: dir, GOARCH: "amd64"}))
-	require.NoError(t, images.Build(ctx, images.Spec{Ref: "labgrade.local/model-server:e2e-broken", Dir: dir, GOARCH: "amd64",
+	require.NoError(t, docker.Build(ctx, docker.ImageSpec{Ref: "labgrade.local/model-server:e2e", Dir: dir, GOARCH: "amd64"}))
+	require.NoError(t, docker.Build(ctx, docker.ImageSpec{Ref: "labgrade.local/model-server:e2e-broken", Dir: dir, GOARCH: "amd64",
 		LDFlagsX: map[string]string{"main.version": "broken"}}))
 	step("image builds")
 
-	res, err := images.Smoke(ctx, "labgrade.local/model-server:e2e", images.Probe{
+	res, err := docker.Smoke(ctx, "labgrade.local/model-server:e2e", docker.Probe{
 		Port: "8080/tcp", ReadyPath: "/readyz", Env: map[string]string{"WARMUP": "500ms"},
-		Requests: []images.Request{{Method: "POST", Path: "/predict",
+		Requests: []docker.Request{{Method: "POST", Path: "/predict",
 			Body: `{"instances": [[17.99, 10.38, 122.8, 1001.0, 0.1184, 0.2776, 0.3001, 0.1471, 0.2419, 0.07871]]}`}},
 	})
 	require.NoError(t, err)
@@ -43,7 +43,7 @@ func TestModelServerImage(t *testing.T) {
 	assert.GreaterOrEqual(t, res.Ready, 500*time.Millisecond, "not ready before its warm-up")
 	step("1.0 ready + predict")
 
-	_, err = images.Smoke(ctx, "labgrade.local/model-server:e2e-broken", images.Probe{
+	_, err = docker.Smoke(ctx, "labgrade.local/model-server:e2e-broken", docker.Probe{
 		Port: "8080/tcp", ReadyPath: "/readyz", Env: map[string]string{"WARMUP": "0s"}, Timeout: 4 * time.Second,
 	})
 	require.Error(t, err, "the broken version must never become ready")
@@ -59,7 +59,7 @@ func TestDriftMonitorImage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ref = "labgrade.local/drift-monitor:e2e"
-	require.NoError(t, images.Build(ctx, images.Spec{Ref: ref, Dir: filepath.Join(repoRoot, "fixtures", "images", "drift-monitor"), GOARCH: "amd64"}))
+	require.NoError(t, docker.Build(ctx, docker.ImageSpec{Ref: ref, Dir: filepath.Join(repoRoot, "fixtures", "images", "drift-monitor"), GOARCH: "amd64"}))
 	config := `reference: /data/reference.csv
 features:
 - {name: mean_radius, type: numeric}
@@ -82,10 +82,10 @@ alerts: {event: {kind: Deployment, name: model-server}}
 		instances = append(instances, m)
 	}
 	body, _ := json.Marshal(map[string]any{"instances": instances})
-	res, err := images.Smoke(ctx, ref, images.Probe{
+	res, err := docker.Smoke(ctx, ref, docker.Probe{
 		Port: "8080/tcp", ReadyPath: "/readyz",
 		Files: map[string][]byte{"/etc/drift-monitor/config.yaml": []byte(config), "/data/reference.csv": model.ReferenceCSV()},
-		Requests: []images.Request{
+		Requests: []docker.Request{
 			{Method: "POST", Path: "/ingest", Body: string(body)},
 			// the status after a few evaluation intervals
 			{Method: "GET", Path: "/status", Delay: 2500 * time.Millisecond},
@@ -122,10 +122,10 @@ func TestLoadgenImage(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ref = "labgrade.local/loadgen:e2e"
-	require.NoError(t, images.Build(ctx, images.Spec{Ref: ref, Dir: filepath.Join(repoRoot, "fixtures", "images", "loadgen"), GOARCH: "amd64"}))
-	res, err := images.Smoke(ctx, ref, images.Probe{
+	require.NoError(t, docker.Build(ctx, docker.ImageSpec{Ref: ref, Dir: filepath.Join(repoRoot, "fixtures", "images", "loadgen"), GOARCH: "amd64"}))
+	res, err := docker.Smoke(ctx, ref, docker.Probe{
 		Port: "8081/tcp", ReadyPath: "/summary", Cmd: []string{"-target", "http://127.0.0.1:9/predict", "-rate", "50"},
-		Requests: []images.Request{{Method: "GET", Path: "/summary", Delay: time.Second}},
+		Requests: []docker.Request{{Method: "GET", Path: "/summary", Delay: time.Second}},
 	})
 	require.NoError(t, err)
 	assert.False(t, res.RunsAsRoot)

@@ -49,6 +49,18 @@ func TestLabK8sServing(t *testing.T) {
 		assert.Equal(t, r.MaxScore, r.Score)
 		t.Logf("check in %.1fs", res.took.Seconds())
 	})
+	// The fast loop, on the same cluster (its own cluster would cost a
+	// create and the images again); it applies the solution itself, so
+	// -run 'TestLabK8sServing/^(up|check-quick)$' runs it alone.
+	t.Run("check-quick", func(t *testing.T) {
+		checkQuick(t, ctx, labDir, filepath.Join(labDir, "solution"))
+	})
+
+	// Several gradings side by side in one session: each namespace's
+	// result is its own, whatever its neighbours do.
+	t.Run("parallel-namespaces", func(t *testing.T) {
+		gradeInParallelNamespaces(t, ctx, labDir)
+	})
 
 	// The instructor's proof, on the same cluster: the solution scores
 	// 100 % and every broken variant fails exactly what it declares.

@@ -29,6 +29,10 @@ var (
 )
 
 func TestMain(m *testing.M) {
+	if os.Getenv(childEnv) == "container-unreachable" {
+		runUnreachableChild()
+		return
+	}
 	nodeImage = os.Getenv(cluster.EnvNodeImage)
 	if nodeImage == "" {
 		fmt.Fprintln(os.Stderr, "e2e: LABGRADE_NODE_IMAGE is not set; run the e2e tests with 'make test' (it prepares Docker and the node image)")

@@ -21,7 +21,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/labgrade/labgrade/grader/cluster"
-	"github.com/labgrade/labgrade/grader/images"
+	"github.com/labgrade/labgrade/grader/docker"
 )
 
 // TestSmoke proves the environment: a kind cluster made through kind's
@@ -51,7 +51,7 @@ func TestSmoke(t *testing.T) {
 	step("cluster create")
 
 	const image = "labgrade.local/echo:e2e"
-	require.NoError(t, images.Build(ctx, images.Spec{Ref: image, Dir: filepath.Join(repoRoot, "fixtures/images/echo"), GOARCH: "amd64"}))
+	require.NoError(t, docker.Build(ctx, docker.ImageSpec{Ref: image, Dir: filepath.Join(repoRoot, "fixtures/images/echo"), GOARCH: "amd64"}))
 	step("image build")
 	loaded, err := k.LoadImage(ctx, name, image)
 	require.NoError(t, err)

@@ -72,7 +72,16 @@ if pidof dockerd >/dev/null 2>&1; then
 else
   log "starting dockerd (log: $DOCKERD_LOG)"
   mkdir -p "$(dirname "$DOCKERD_LOG")"
-  setsid dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null &
+  # dockerd outlives this script: it must not inherit our other open
+  # files. A lock a caller holds (flock /tmp/labgrade-kind.lock make
+  # test) would otherwise be held by dockerd for as long as it runs.
+  (
+    for fd in /proc/self/fd/*; do
+      n=${fd##*/}
+      [ "$n" -gt 2 ] 2>/dev/null && eval "exec $n>&-" 2>/dev/null
+    done
+    exec setsid dockerd >>"$DOCKERD_LOG" 2>&1 </dev/null
+  ) &
   disown || true
 fi
 for _ in $(seq 1 "$DOCKER_WAIT"); do

@@ -15,7 +15,8 @@ func newDoctorCmd() *cobra.Command {
 		Use:   "doctor",
 		Short: "Check that this host can run labgrade's kind clusters, and say how to fix what cannot",
 		Long: `Check the Docker engine, privileged containers, the node image, free memory
-and disk, cgroups, inotify limits and kind clusters left running. Each line is
+and disk, cgroups, inotify limits, kind clusters left running, and where the
+ports that containers publish answer (container checks need them). Each line is
 ok, warn or fail, with the fix under it.
 
 Exit status: 0 nothing failed, 2 something failed.`,

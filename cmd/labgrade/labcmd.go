@@ -2,7 +2,6 @@ package main
 
 import (
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 
@@ -55,13 +54,7 @@ func newLabNewCmd() *cobra.Command {
 // file:line:col and give exit 2.
 func loadLabDir(dir string, stderr io.Writer) (*lab.Lab, error) {
 	l, err := lab.Load(dir)
-	var le *lab.Error
-	if errors.As(err, &le) {
-		fmt.Fprintln(stderr, le.Error())
-		fmt.Fprintf(stderr, "labgrade: %s has %d problem(s)\n", dir, len(le.Problems))
-		return nil, exitError{result.ExitError}
-	}
-	return l, err
+	return labOrProblems(l, err, dir, stderr)
 }
 
 func newLabLintCmd() *cobra.Command {
@@ -97,15 +90,18 @@ Exit status: 0 clean, 2 problems (each printed as file:line: message).`,
 func newLabTestCmd() *cobra.Command {
 	var nodeImage, output string
 	var keep bool
+	var parallel int
 	cmd := &cobra.Command{
 		Use:   "test DIR",
 		Short: "Prove a lab: the solution scores 100 %, each broken variant fails exactly what it declares",
 		Long: `Grade the lab's solution/ and every broken/<variant>/ (the solution with the
-variant's files in place, minus those its expect.yaml removes) on one kind
-cluster, reused across the runs with the namespace and scenario reset each
-time. The solution must score 100 %; each variant must fail exactly the checks
-its expect.yaml lists, with its verdict; no check may end in error. Prints a
-table of case x check and the time taken.
+variant's files in place, minus those its expect.yaml removes) in one grading
+session on one kind cluster: the cases are graded at the same time (--parallel
+at once), each in a namespace of its own (the lab's namespace suffixed with the
+case's name), which is deleted when its case is done. The solution must score
+100 %; each variant must fail exactly the checks its expect.yaml lists, with its
+verdict; no check may end in error. Prints a table of case x check and the time
+taken.
 
 Exit status: 0 proven, 1 a mismatch, 2 the lab or the environment is broken.`,
 		Args: cobra.ExactArgs(1),
@@ -121,7 +117,7 @@ Exit status: 0 proven, 1 a mismatch, 2 the lab or the environment is broken.`,
 				return exitError{result.ExitError}
 			}
 			rep, err := labtest.Run(cmd.Context(), labtest.Options{
-				Lab: l, NodeImage: nodeImage, Keep: keep, Progress: cmd.ErrOrStderr(), Version: labgradeVersion(),
+				Lab: l, NodeImage: nodeImage, Keep: keep, Parallel: parallel, Progress: cmd.ErrOrStderr(), Version: labgradeVersion(),
 			})
 			if err != nil {
 				return err
@@ -135,7 +131,7 @@ Exit status: 0 proven, 1 a mismatch, 2 the lab or the environment is broken.`,
 			} else {
 				labtest.WriteTable(cmd.OutOrStdout(), rep)
 			}
-			if cmd.Context().Err() != nil {
+			if cmd.Context().Err() != nil || rep.EnvironmentError != "" {
 				return exitError{result.ExitError}
 			}
 			if !rep.OK {
@@ -147,5 +143,6 @@ Exit status: 0 proven, 1 a mismatch, 2 the lab or the environment is broken.`,
 	cmd.Flags().StringVar(&nodeImage, "node-image", "", "kind node image (default: $LABGRADE_NODE_IMAGE, else kind's default)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "standard output format: text (table) or json")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the cluster for the next lab test or labgrade check")
+	cmd.Flags().IntVar(&parallel, "parallel", 0, fmt.Sprintf("cases graded at once (default %d here: two per core)", labtest.DefaultParallel()))
 	return cmd
 }

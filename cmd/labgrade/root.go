@@ -14,6 +14,7 @@ import (
 
 	"github.com/labgrade/labgrade"
 	"github.com/labgrade/labgrade/grader/catalog"
+	"github.com/labgrade/labgrade/grader/docker"
 	"github.com/labgrade/labgrade/grader/lab"
 	"github.com/labgrade/labgrade/grader/result"
 )
@@ -33,7 +34,8 @@ func labgradeVersion() string {
 
 // globalFlags apply to every command.
 type globalFlags struct {
-	labsDir string
+	labsDir       string
+	containerHost string
 }
 
 // exitError carries an exit code out of a command.
@@ -50,6 +52,8 @@ func execute(args []string, stdout, stderr io.Writer) int {
 		SilenceErrors: true,
 	}
 	root.PersistentFlags().StringVar(&g.labsDir, "labs-dir", "", "directory of labs (default: ./labs, else the labs built into labgrade)")
+	root.PersistentFlags().StringVar(&g.containerHost, "container-host", "", "address where the Docker engine's published ports answer, for container checks (default: $"+docker.EnvContainerHost+", else found by trying candidates; see labgrade doctor)")
+	root.PersistentPreRun = func(*cobra.Command, []string) { docker.SetContainerHost(g.containerHost) }
 	root.AddCommand(newListCmd(g), newDescribeCmd(g), newRunCmd(g), newUpCmd(g), newCheckCmd(g), newDownCmd(g), newDriftCmd(), newLabCmd(), newDoctorCmd(), newCICmd(), newVersionCmd())
 	root.SetArgs(args)
 	root.SetOut(stdout)
@@ -91,13 +95,21 @@ func loadLab(g *globalFlags, name string, stderr io.Writer) (*lab.Lab, error) {
 		return nil, err
 	}
 	l, err := c.Load(name)
+	return labOrProblems(l, err, "lab "+name, stderr)
+}
+
+// labOrProblems is the end of loadLab and loadLabDir, so both report a lab
+// with problems the same way: every problem (file:line:col each), then a
+// count line naming the lab as what, and exit 2 (a lab error, never the
+// learner's). Other errors pass through.
+func labOrProblems(l *lab.Lab, err error, what string, stderr io.Writer) (*lab.Lab, error) {
+	var le *lab.Error
+	if errors.As(err, &le) {
+		fmt.Fprintln(stderr, le.Error())
+		fmt.Fprintf(stderr, "labgrade: %s has %d problem(s)\n", what, len(le.Problems))
+		return nil, exitError{result.ExitError}
+	}
 	if err != nil {
-		var le *lab.Error
-		if errors.As(err, &le) {
-			fmt.Fprintln(stderr, le.Error())
-			fmt.Fprintf(stderr, "labgrade: lab %s has %d problem(s)\n", name, len(le.Problems))
-			return nil, exitError{result.ExitError}
-		}
 		return nil, err
 	}
 	return l, nil

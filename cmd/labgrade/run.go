@@ -1,13 +1,17 @@
 package main
 
 import (
+	"bufio"
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/spf13/cobra"
 
+	"github.com/labgrade/labgrade/grader/lab"
 	"github.com/labgrade/labgrade/grader/report"
 	"github.com/labgrade/labgrade/grader/result"
 	"github.com/labgrade/labgrade/grader/runner"
@@ -25,6 +29,8 @@ type gradeFlags struct {
 	ci         bool
 	artifacts  string
 	gradescope string
+	only, skip []string
+	quick      bool
 }
 
 func (f *gradeFlags) register(cmd *cobra.Command) {
@@ -38,6 +44,28 @@ func (f *gradeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().BoolVar(&f.ci, "ci", false, "grading in CI: no colour; hidden checks show only title and points (full detail goes to --artifacts)")
 	cmd.Flags().StringVar(&f.artifacts, "artifacts", "", "write the full, unredacted reports and diagnostics here (for staff)")
 	cmd.Flags().StringVar(&f.gradescope, "gradescope", "", "also write Gradescope's results.json to this file")
+	cmd.Flags().StringSliceVar(&f.only, "only", nil, "grade only these checks (ID,...) and the checks they depend on: a partial grade")
+	cmd.Flags().StringSliceVar(&f.skip, "skip", nil, "leave out these checks (ID,...) and the checks that depend on them: a partial grade")
+	cmd.Flags().BoolVar(&f.quick, "quick", false, "grade only the quick checks (no traffic phases, rollouts or containers): a partial grade in about a second")
+}
+
+// selection is --only, --skip and --quick for lab l. What the lab refuses
+// (an unknown id, nothing left to grade) is a usage error, before any
+// cluster work; so is a partial grade for Gradescope, which would record
+// it as the learner's grade.
+func (f *gradeFlags) selection(l *lab.Lab) (runner.Selection, error) {
+	sel := runner.Selection{Only: f.only, Skip: f.skip, Quick: f.quick}
+	if sel.IsZero() {
+		return sel, nil
+	}
+	p, err := sel.Plan(l)
+	if err != nil {
+		return sel, err
+	}
+	if len(p.LeftOut) > 0 && f.gradescope != "" {
+		return sel, fmt.Errorf("--gradescope records a grade, and %s leaves %d checks out: grade every check for Gradescope", sel, len(p.LeftOut))
+	}
+	return sel, nil
 }
 
 // report prints the result and turns it into the exit code.
@@ -67,6 +95,29 @@ func (f *gradeFlags) report(cmd *cobra.Command, res *result.Result) error {
 	return nil
 }
 
+// session is the session a grading command opens: the lab's kind cluster
+// in the given mode, or the cluster of --kubeconfig/--context.
+func (f *gradeFlags) session(cmd *cobra.Command, l *lab.Lab, mode runner.ClusterMode) runner.Options {
+	o := runner.Options{Lab: l, Cluster: mode, NodeImage: f.nodeImage, Progress: cmd.ErrOrStderr(), Version: labgradeVersion()}
+	if f.kubeconfig != "" || f.context != "" {
+		o.Cluster, o.Kubeconfig, o.Context = runner.ExistingCluster, f.kubeconfig, f.context
+	}
+	return o
+}
+
+// gradeOnce opens a session, grades one submission and closes it.
+func gradeOnce(ctx context.Context, o runner.Options, g runner.Grading) *result.Result {
+	s, err := runner.Open(ctx, o)
+	var res *result.Result
+	if err != nil {
+		res = s.Failed(ctx, err)
+	} else {
+		res = s.Grade(ctx, g)
+	}
+	s.Finish(res, s.Close())
+	return res
+}
+
 // submissionDir is --submission, else the lab's default if it exists here.
 func submissionDir(flag, labDefault string) (string, error) {
 	if flag != "" {
@@ -90,10 +141,15 @@ func newRunCmd(g *globalFlags) *cobra.Command {
 scenario and then the submission, run the checks and print the scorecard.
 
 Exit status: 0 passed, 1 graded and not passed, 2 usage, lab or environment
-error (never counted as a learner failure).`,
+error (never counted as a learner failure), 3 partial: --only, --skip or
+--quick left checks out and every check that ran allows a pass.`,
 		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			l, err := loadLab(g, args[0], cmd.ErrOrStderr())
+			if err != nil {
+				return err
+			}
+			sel, err := f.selection(l)
 			if err != nil {
 				return err
 			}
@@ -101,11 +157,12 @@ error (never counted as a learner failure).`,
 			if err != nil {
 				return err
 			}
-			res := runner.Run(cmd.Context(), runner.Options{
-				Lab: l, Submission: sub, NodeImage: f.nodeImage, Kubeconfig: f.kubeconfig, Context: f.context,
-				Keep: keep, Reuse: reuse, ApplyScenario: true, Progress: cmd.ErrOrStderr(), Version: labgradeVersion(),
-			})
-			return f.report(cmd, res)
+			o := f.session(cmd, l, runner.NewCluster)
+			o.KeepCluster = keep
+			if reuse {
+				o.Cluster, o.KeepCluster = runner.ReuseCluster, true
+			}
+			return f.report(cmd, gradeOnce(cmd.Context(), o, runner.Grading{Submission: sub, Setup: runner.Fresh, Select: sel}))
 		},
 	}
 	f.register(cmd)
@@ -116,36 +173,123 @@ error (never counted as a learner failure).`,
 
 func newCheckCmd(g *globalFlags) *cobra.Command {
 	var f gradeFlags
-	var watch bool
+	var watch, full bool
 	cmd := &cobra.Command{
 		Use:   "check LAB",
 		Short: "Grade the lab's cluster as it stands (after labgrade up and your kubectl apply)",
-		Args:  cobra.ExactArgs(1),
+		Long: `Grade the lab's kind cluster as it stands, applying --submission first if
+given. --quick grades only the checks that read the cluster (about a second);
+--watch grades again at every save: the quick checks, and every check when
+you press Enter (or at every save with --full).
+
+Exit status: 0 passed, 1 graded and not passed, 2 usage, lab or environment
+error (never counted as a learner failure), 3 partial: --only, --skip or
+--quick left checks out and every check that ran allows a pass.`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			if full && !watch {
+				return fmt.Errorf("--full goes with --watch (without --watch, check grades every check unless --quick)")
+			}
+			if full && f.quick {
+				return fmt.Errorf("--full and --quick contradict each other: --full grades every check at each save")
+			}
 			l, err := loadLab(g, args[0], cmd.ErrOrStderr())
 			if err != nil {
 				return err
 			}
-			o := runner.Options{
-				Lab: l, Submission: f.submission, Kubeconfig: f.kubeconfig, Context: f.context,
-				Reuse: true, RequireExisting: true, Progress: cmd.ErrOrStderr(), Version: labgradeVersion(),
+			sel, err := f.selection(l)
+			if err != nil {
+				return err
 			}
+			o := f.session(cmd, l, runner.LabCluster)
+			gr := runner.Grading{Submission: f.submission, Setup: runner.AsIs, Select: sel}
 			if !watch {
-				return f.report(cmd, runner.Run(cmd.Context(), o))
+				return f.report(cmd, gradeOnce(cmd.Context(), o, gr))
 			}
 			if f.submission == "" {
 				return fmt.Errorf("--watch needs --submission DIR: the directory to apply and watch")
 			}
 			o.Progress = nil // only what changed is printed
-			return runner.Watch(cmd.Context(), o,
-				func(r *result.Result) {
-					_ = report.Emit(cmd.OutOrStdout(), r, report.Options{Format: "text"})
-					fmt.Fprintf(cmd.OutOrStdout(), "\nwatching %s: save a file to grade again, Ctrl-C to stop\n", f.submission)
-				},
-				func(prev, cur *result.Result) { _ = report.Changes(cmd.OutOrStdout(), prev, cur, time.Now()) })
+			s, err := runner.Open(cmd.Context(), o)
+			defer func() { _ = s.Close() }()
+			if err != nil {
+				return f.report(cmd, s.Failed(cmd.Context(), err))
+			}
+			return watchCheck(cmd, s, gr, full || f.quick)
 		},
 	}
 	f.register(cmd)
-	cmd.Flags().BoolVar(&watch, "watch", false, "apply --submission and grade again whenever a file in it changes, printing only what changed, until Ctrl-C")
+	cmd.Flags().BoolVar(&watch, "watch", false, "apply --submission and grade again whenever a file in it changes (the quick checks; Enter grades every check), printing only what changed, until Ctrl-C")
+	cmd.Flags().BoolVar(&full, "full", false, "with --watch: grade every check at each save, not only the quick ones")
 	return cmd
+}
+
+// watchCheck is check --watch in one session: each save grades the quick
+// checks (o.Select with --quick), unless fixed is set (--full or --quick:
+// then o.Select as given); Enter, when stdin is a terminal, grades o.Select
+// without --quick.
+func watchCheck(cmd *cobra.Command, s *runner.Session, o runner.Grading, fixed bool) error {
+	stderr, stdout := cmd.ErrOrStderr(), cmd.OutOrStdout()
+	dir := o.Submission
+	full := o.Select
+	full.Quick = false
+	if !fixed {
+		o.Select.Quick = true
+	}
+	p, err := o.Select.Plan(s.Lab())
+	if err != nil && !fixed {
+		// every check the selection keeps is slow: saves grade them all
+		o.Select = full
+		p, err = o.Select.Plan(s.Lab())
+	}
+	if err != nil {
+		return err
+	}
+	for _, n := range p.Notes {
+		fmt.Fprintln(stderr, "labgrade:", n)
+	}
+	var requests <-chan struct{}
+	if in, ok := cmd.InOrStdin().(*os.File); ok && isatty.IsTerminal(in.Fd()) {
+		requests = lines(in)
+	}
+	fp, err := full.Plan(s.Lab())
+	if err != nil {
+		return err
+	}
+	slowOut := len(p.LeftOut) > len(fp.LeftOut) // saves leave out checks Enter grades
+	howto := "save a file to grade again"
+	switch {
+	case slowOut && requests != nil:
+		howto = "save a file to grade the quick checks again, press Enter to grade the slow ones too"
+	case slowOut:
+		howto = "save a file to grade the quick checks again (with --full, every save grades every check)"
+	case requests != nil:
+		howto = "save a file or press Enter to grade again"
+	}
+	return runner.Watch(cmd.Context(), s, o, runner.WatchOptions{Requests: requests, Full: full},
+		func(prev, cur *result.Result, requested bool) {
+			if prev != nil && !requested {
+				_ = report.Changes(stdout, prev, cur, time.Now())
+				return
+			}
+			// the first grade and each asked for are read whole
+			_ = report.Emit(stdout, cur, report.Options{Format: "text"})
+			fmt.Fprintf(stdout, "\nwatching %s: %s, Ctrl-C to stop\n", dir, howto)
+		})
+}
+
+// lines sends a value for each line read from in (each Enter on a
+// terminal), dropping presses while one is still pending, until in ends.
+func lines(in io.Reader) <-chan struct{} {
+	ch := make(chan struct{}, 1)
+	go func() {
+		sc := bufio.NewScanner(in)
+		for sc.Scan() {
+			select {
+			case ch <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	return ch
 }

@@ -20,10 +20,15 @@ func newUpCmd(g *globalFlags) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			res := runner.Run(cmd.Context(), runner.Options{
-				Lab: l, NodeImage: nodeImage, Reuse: true, Keep: true, ApplyScenario: true, SkipChecks: true,
+			s, err := runner.Open(cmd.Context(), runner.Options{
+				Lab: l, Cluster: runner.ReuseCluster, KeepCluster: true, NodeImage: nodeImage,
 				Progress: cmd.ErrOrStderr(), Version: labgradeVersion(),
 			})
+			defer func() { _ = s.Close() }()
+			if err != nil {
+				return err
+			}
+			res := s.Prepare(cmd.Context(), runner.Grading{Setup: runner.Fresh})
 			if res.EnvironmentError != "" {
 				return fmt.Errorf("%s", res.EnvironmentError)
 			}

@@ -21,8 +21,8 @@ import (
 // FieldManager is the server-side apply field manager labgrade uses.
 const FieldManager = "labgrade"
 
-// Apply server-side applies objs, namespaced ones into defaultNamespace
-// unless they name their own. Namespaces and CRDs go first, and CRDs are
+// Apply server-side applies objs, namespaced ones into defaultNamespace;
+// one that names another namespace is refused. Namespaces and CRDs go first, and CRDs are
 // waited for until established, so custom resources in the same set apply.
 // Every failing object is reported (file:line: Kind/name: reason); the
 // others are still applied.
@@ -85,8 +85,14 @@ func applyOne(ctx context.Context, c *cluster.Clients, o Object, defaultNamespac
 		Patch(context.Context, string, types.PatchType, []byte, metav1.PatchOptions, ...string) (*unstructured.Unstructured, error)
 	}
 	if m.Scope.Name() == meta.RESTScopeNameNamespace {
-		if u.GetNamespace() == "" {
+		switch ns := u.GetNamespace(); ns {
+		case "":
 			u.SetNamespace(defaultNamespace)
+		case defaultNamespace:
+		default:
+			// a grading owns one namespace; Retarget has moved what named
+			// the lab's, and anything else is not the grading's to touch
+			return fmt.Errorf("names namespace %q; only %q is applied to", ns, defaultNamespace)
 		}
 		ri = c.Dynamic.Resource(m.Resource).Namespace(u.GetNamespace())
 	} else {

@@ -6,15 +6,19 @@ import (
 	"fmt"
 	"math"
 	"sync"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
+
+	"github.com/labgrade/labgrade/grader/spec"
 )
 
 // complete reports whether a Deployment has finished rolling out: the
@@ -175,3 +179,35 @@ func (w *endpointWatch) lowest() int {
 }
 
 func (w *endpointWatch) close() { close(w.stop) }
+
+// prepare reads the Deployment a rollout check changes and checks it is
+// fully rolled out before the grader touches it. It returns the Deployment
+// and the index of the container to change.
+func prepare(ctx context.Context, env Env, u spec.DeploymentUpdate) (*appsv1.Deployment, int, error) {
+	d, err := env.Clients.Typed.AppsV1().Deployments(env.Namespace).Get(ctx, u.Deployment, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return nil, 0, Failf("Deployment/%s not found", u.Deployment)
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("reading Deployment/%s: %v", u.Deployment, err)
+	}
+	idx, err := containerIndex(d, u.Container)
+	if err != nil {
+		return nil, 0, Failf("%w", err)
+	}
+	readyCtx, cancel := context.WithTimeout(ctx, 60*time.Second)
+	defer cancel()
+	d, ok := waitDeployment(readyCtx, env, u.Deployment, complete)
+	if !ok {
+		return nil, 0, Failf("Deployment/%s was not fully rolled out and ready before the check (%s)", u.Deployment, describeStatus(d))
+	}
+	return d, idx, nil
+}
+
+func describeStatus(d *appsv1.Deployment) string {
+	if d == nil {
+		return "not found"
+	}
+	s := d.Status
+	return fmt.Sprintf("replicas %d, updated %d, ready %d, available %d", s.Replicas, s.UpdatedReplicas, s.ReadyReplicas, s.AvailableReplicas)
+}

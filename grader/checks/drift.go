@@ -29,65 +29,58 @@ type monitorSetup struct {
 	source string
 }
 
+func init() { register(runDrift) }
+
 // runDrift judges the monitor's config and, with behaviour, the monitor
-// itself.
-func runDrift(ctx context.Context, env Env, d *spec.DriftCheck) Outcome {
-	setup, bad := inspectMonitor(ctx, env, d)
-	if bad != nil {
-		return *bad
+// itself (drift_behaviour.go).
+func runDrift(ctx context.Context, env Env, d *spec.DriftCheck) (string, error) {
+	setup, err := inspectMonitor(ctx, env, d)
+	if err != nil {
+		return "", err
 	}
 	problems, err := judgeMonitorConfig(ctx, env, d, setup)
 	if err != nil {
-		return errored("%v", err)
+		return "", err
 	}
 	if len(problems) > 0 {
-		return fail("%s: %s", setup.source, strings.Join(problems, "; "))
+		return "", Failf("%s: %s", setup.source, strings.Join(problems, "; "))
 	}
 	if d.Behaviour == nil {
-		o := pass()
-		o.Message = fmt.Sprintf("%s watches %d features", setup.source, len(setup.config.Features))
-		return o
+		return fmt.Sprintf("%s watches %d features", setup.source, len(setup.config.Features)), nil
 	}
 	return runDriftBehaviour(ctx, env, d, setup)
 }
 
 // inspectMonitor finds the monitor's Deployment and reads its config from
 // the ConfigMap the Deployment mounts at the config path.
-func inspectMonitor(ctx context.Context, env Env, d *spec.DriftCheck) (*monitorSetup, *Outcome) {
+func inspectMonitor(ctx context.Context, env Env, d *spec.DriftCheck) (*monitorSetup, error) {
 	ns := env.Namespace
 	dep, err := env.Clients.Typed.AppsV1().Deployments(ns).Get(ctx, d.Monitor, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		o := fail("no Deployment %s/%s: the drift monitor is not deployed", ns, d.Monitor)
-		return nil, &o
+		return nil, Failf("no Deployment %s/%s: the drift monitor is not deployed", ns, d.Monitor)
 	}
 	if err != nil {
-		o := errored("reading Deployment %s/%s: %v", ns, d.Monitor, err)
-		return nil, &o
+		return nil, fmt.Errorf("reading Deployment %s/%s: %v", ns, d.Monitor, err)
 	}
 	cmName, key, err := configSource(dep)
 	if err != nil {
-		o := fail("Deployment %s: %v", d.Monitor, err)
-		return nil, &o
+		return nil, Failf("Deployment %s: %v", d.Monitor, err)
 	}
 	source := fmt.Sprintf("ConfigMap %s key %s", cmName, key)
 	cm, err := env.Clients.Typed.CoreV1().ConfigMaps(ns).Get(ctx, cmName, metav1.GetOptions{})
 	if apierrors.IsNotFound(err) {
-		o := fail("Deployment %s mounts its config from ConfigMap %s, which does not exist", d.Monitor, cmName)
-		return nil, &o
+		return nil, Failf("Deployment %s mounts its config from ConfigMap %s, which does not exist", d.Monitor, cmName)
 	}
 	if err != nil {
-		o := errored("reading ConfigMap %s/%s: %v", ns, cmName, err)
-		return nil, &o
+		return nil, fmt.Errorf("reading ConfigMap %s/%s: %v", ns, cmName, err)
 	}
 	text, ok := cm.Data[key]
 	if !ok {
-		o := fail("%s: the key is missing, so the monitor has no config", source)
-		return nil, &o
+		return nil, Failf("%s: the key is missing, so the monitor has no config", source)
 	}
 	cfg, err := drift.ParseMonitorConfig(source, []byte(text))
 	if err != nil {
-		o := fail("the monitor refuses its config: %v", err)
-		return nil, &o
+		return nil, Failf("the monitor refuses its config: %v", err)
 	}
 	return &monitorSetup{deploy: dep, config: cfg, source: source}, nil
 }
@@ -256,18 +249,11 @@ func eventPermission(ctx context.Context, env Env, dep *appsv1.Deployment) (stri
 	if pod.AutomountServiceAccountToken != nil && !*pod.AutomountServiceAccountToken {
 		return "alerts go to an Event, but the monitor's pods mount no service-account token (automountServiceAccountToken: false)", nil
 	}
-	review := &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{
-		User:   "system:serviceaccount:" + ns + ":" + sa,
-		Groups: []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
-		ResourceAttributes: &authzv1.ResourceAttributes{
-			Namespace: ns, Verb: "create", Group: "", Resource: "events",
-		},
-	}}
-	got, err := env.Clients.Typed.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+	allowed, _, err := mayDo(ctx, env, ns, sa, authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "", Resource: "events"})
 	if err != nil {
 		return "", fmt.Errorf("asking the API server whether service account %s may create events: %w", sa, err)
 	}
-	if !got.Status.Allowed {
+	if !allowed {
 		return fmt.Sprintf("alerts go to an Event, but service account %s may not create events in namespace %s (grant it with a Role and RoleBinding)", sa, ns), nil
 	}
 	return "", nil

@@ -47,29 +47,29 @@ func (m monitorPod) status(ctx context.Context) (drift.MonitorStatus, error) {
 }
 
 // runDriftBehaviour runs the two traffic phases of a drift check.
-func runDriftBehaviour(ctx context.Context, env Env, d *spec.DriftCheck, s *monitorSetup) Outcome {
+func runDriftBehaviour(ctx context.Context, env Env, d *spec.DriftCheck, s *monitorSetup) (string, error) {
 	b := d.Behaviour
 	ref, err := drift.ReadCSV(filepath.Join(env.LabDir, d.Reference))
 	if err != nil {
-		return errored("the lab's reference data: %v", err)
+		return "", fmt.Errorf("the lab's reference data: %v", err)
 	}
-	mon, bad := readyMonitor(ctx, env, s.deploy, d.Port, b.Deadline.Duration)
-	if bad != nil {
-		return *bad
+	mon, err := readyMonitor(ctx, env, s.deploy, d.Port, b.Deadline.Duration)
+	if err != nil {
+		return "", err
 	}
 	cfg := s.config
 	need := max(cfg.Window.Size, cfg.MinSamples)
 
 	// Phase one: rows drawn from the reference, for a full window.
-	base, bad := runPhase(ctx, env, mon, b, need, nil)
-	if bad != nil {
-		return *bad
+	base, err := runPhase(ctx, env, mon, b, need, nil)
+	if err != nil {
+		return "", err
 	}
 	if flagged := flaggedOf(base.status); len(flagged) > 0 {
-		return fail("with traffic drawn from the reference data the monitor flagged %s: false alarms (%s)", strings.Join(flagged, ", "), describeFlags(base.status, flagged))
+		return "", Failf("with traffic drawn from the reference data the monitor flagged %s: false alarms (%s)", strings.Join(flagged, ", "), describeFlags(base.status, flagged))
 	}
-	if o := agree(cfg, ref, base, b.Tolerance); o != nil {
-		return *o
+	if err := agree(cfg, ref, base, b.Tolerance); err != nil {
+		return "", err
 	}
 
 	// Phase two: the named features drift.
@@ -81,43 +81,39 @@ func runDriftBehaviour(ctx context.Context, env Env, d *spec.DriftCheck, s *moni
 	}
 	sort.Strings(want)
 	start := time.Now()
-	drifted, bad := runPhase(ctx, env, mon, b, need, want, args...)
-	if bad != nil {
-		return *bad
+	drifted, err := runPhase(ctx, env, mon, b, need, want, args...)
+	if err != nil {
+		return "", err
 	}
 	if got := flaggedOf(drifted.status); !slices.Equal(got, want) {
-		return fail("after %s of traffic with %s drifted the monitor flagged [%s], want exactly [%s] (%s)",
+		return "", Failf("after %s of traffic with %s drifted the monitor flagged [%s], want exactly [%s] (%s)",
 			drifted.took.Round(time.Second), strings.Join(want, ", "), strings.Join(got, ", "), strings.Join(want, ", "), describeFlags(drifted.status, union(got, want)))
 	}
-	if o := agree(cfg, ref, drifted, b.Tolerance); o != nil {
-		return *o
+	if err := agree(cfg, ref, drifted, b.Tolerance); err != nil {
+		return "", err
 	}
-	if o := alertDelivered(ctx, env, cfg, mon, want, start, base.status); o != nil {
-		return *o
+	if err := alertDelivered(ctx, env, cfg, mon, want, start, base.status); err != nil {
+		return "", err
 	}
-	o := pass()
-	o.Message = fmt.Sprintf("no false alarm over %d reference samples; flagged %s after %s; statistics agree with the grader's",
-		base.status.Samples, strings.Join(want, ", "), drifted.took.Round(time.Second))
-	return o
+	return fmt.Sprintf("no false alarm over %d reference samples; flagged %s after %s; statistics agree with the grader's",
+		base.status.Samples, strings.Join(want, ", "), drifted.took.Round(time.Second)), nil
 }
 
 // readyMonitor waits for the monitor Deployment to have a ready replica and
 // returns a ready pod of it; a monitor that stays unready fails with its
 // own reason.
-func readyMonitor(ctx context.Context, env Env, dep *appsv1.Deployment, port int, within time.Duration) (monitorPod, *Outcome) {
+func readyMonitor(ctx context.Context, env Env, dep *appsv1.Deployment, port int, within time.Duration) (monitorPod, error) {
 	mon := monitorPod{env: env, port: strconv.Itoa(port)}
 	sel, err := metav1.LabelSelectorAsSelector(dep.Spec.Selector)
 	if err != nil {
-		o := fail("Deployment %s has an invalid selector: %v", dep.Name, err)
-		return mon, &o
+		return mon, Failf("Deployment %s has an invalid selector: %v", dep.Name, err)
 	}
 	wctx, cancel := context.WithTimeout(ctx, within)
 	defer cancel()
 	waitDeployment(wctx, env, dep.Name, func(d *appsv1.Deployment) bool { return d.Status.ReadyReplicas >= 1 })
 	pods, err := env.Clients.Typed.CoreV1().Pods(env.Namespace).List(ctx, metav1.ListOptions{LabelSelector: sel.String()})
 	if err != nil {
-		o := errored("listing the drift monitor's pods: %v", err)
-		return mon, &o
+		return mon, fmt.Errorf("listing the drift monitor's pods: %v", err)
 	}
 	for _, p := range pods.Items {
 		if p.DeletionTimestamp == nil && diagnose.PodReady(&p) {
@@ -135,8 +131,7 @@ func readyMonitor(ctx context.Context, env Env, dep *appsv1.Deployment, port int
 			why += ": " + st.ConfigError
 		}
 	}
-	o := fail("the drift monitor (Deployment %s) has no ready pod after %s: %s", dep.Name, within, why)
-	return mon, &o
+	return mon, Failf("the drift monitor (Deployment %s) has no ready pod after %s: %s", dep.Name, within, why)
 }
 
 // phase is what one traffic phase left: the monitor's window and the
@@ -151,10 +146,10 @@ type phase struct {
 // new samples and, when want is given, flags exactly want, or the deadline
 // passes; then it stops the traffic, waits for an evaluation of the final
 // window and reads that window and status.
-func runPhase(ctx context.Context, env Env, mon monitorPod, b *spec.DriftBehaviour, need int, want []string, args ...string) (*phase, *Outcome) {
-	lg, bad := startTraffic(ctx, env, b.Traffic, args...)
-	if bad != nil {
-		return nil, bad
+func runPhase(ctx context.Context, env Env, mon monitorPod, b *spec.DriftBehaviour, need int, want []string, args ...string) (*phase, error) {
+	lg, err := startTraffic(ctx, env, b.Traffic, args...)
+	if err != nil {
+		return nil, err
 	}
 	defer lg.delete()
 	start := time.Now()
@@ -182,29 +177,23 @@ func runPhase(ctx context.Context, env Env, mon monitorPod, b *spec.DriftBehavio
 	sum, err := lg.stop(ctx)
 	took := time.Since(start)
 	if err != nil {
-		o := errored("%v", err)
-		return nil, &o
+		return nil, err
 	}
 	if statusErr != nil && ctx.Err() == nil {
-		o := fail("the drift monitor does not answer: %v", statusErr)
-		return nil, &o
+		return nil, Failf("the drift monitor does not answer: %v", statusErr)
 	}
 	if sum.OK == 0 {
-		o := fail("no prediction succeeded while feeding the monitor: %s", sum)
-		return nil, &o
+		return nil, Failf("no prediction succeeded while feeding the monitor: %s", sum)
 	}
 	if want == nil && st.Samples < need {
 		if st.Samples == 0 {
-			o := fail("the drift monitor received no samples while the model server answered %d predictions: are the model server's inference logs (INFERENCE_LOG_URL) sent to the monitor?", sum.OK)
-			return nil, &o
+			return nil, Failf("the drift monitor received no samples while the model server answered %d predictions: are the model server's inference logs (INFERENCE_LOG_URL) sent to the monitor?", sum.OK)
 		}
-		o := fail("the drift monitor's window held %d samples after %d predictions in %s; it needs %d", st.Samples, sum.OK, took.Round(time.Second), need)
-		return nil, &o
+		return nil, Failf("the drift monitor's window held %d samples after %d predictions in %s; it needs %d", st.Samples, sum.OK, took.Round(time.Second), need)
 	}
 	p, err := settleMonitor(ctx, mon, time.Now())
 	if err != nil {
-		o := fail("reading the monitor after the traffic stopped: %v", err)
-		return nil, &o
+		return nil, Failf("reading the monitor after the traffic stopped: %v", err)
 	}
 	p.took = took
 	return p, nil
@@ -255,7 +244,7 @@ func windowSize(w map[string][]any) int {
 
 // agree recomputes every feature's statistic from the monitor's window
 // against the lab's reference and compares it with the monitor's status.
-func agree(cfg *drift.MonitorConfig, ref *drift.Table, p *phase, tol float64) *Outcome {
+func agree(cfg *drift.MonitorConfig, ref *drift.Table, p *phase, tol float64) error {
 	byName := map[string]drift.FeatureStatus{}
 	for _, f := range p.status.Features {
 		byName[f.Name] = f
@@ -264,35 +253,28 @@ func agree(cfg *drift.MonitorConfig, ref *drift.Table, p *phase, tol float64) *O
 		t, _ := cfg.TestFor(f)
 		fs, ok := byName[f.Name]
 		if !ok {
-			o := fail("the monitor's status has no entry for feature %s", f.Name)
-			return &o
+			return Failf("the monitor's status has no entry for feature %s", f.Name)
 		}
 		rc, ok := ref.Column(f.Name)
 		if !ok {
-			o := errored("the lab's reference %s has no column %s", ref.File, f.Name)
-			return &o
+			return fmt.Errorf("the lab's reference %s has no column %s", ref.File, f.Name)
 		}
 		mine, err := drift.CompareColumn(rc, drift.ColumnOf(f.Name, p.window[f.Name]), drift.Options{Test: t.Test, Threshold: t.Threshold, Bins: t.Bins})
 		if err != nil {
-			o := fail("feature %s: the monitor's window cannot be tested: %v", f.Name, err)
-			return &o
+			return Failf("feature %s: the monitor's window cannot be tested: %v", f.Name, err)
 		}
 		if fs.Statistic == nil {
-			o := fail("the monitor computed no statistic for feature %s over %d samples: %s", f.Name, fs.Samples, fs.Note)
-			return &o
+			return Failf("the monitor computed no statistic for feature %s over %d samples: %s", f.Name, fs.Samples, fs.Note)
 		}
 		if !closeRel(*fs.Statistic, mine.Statistic, tol) {
-			o := fail("feature %s: the monitor reports %s statistic %.6g, but its own window against the lab's reference gives %.6g: its status does not come from its data (or it compares against other reference data)",
+			return Failf("feature %s: the monitor reports %s statistic %.6g, but its own window against the lab's reference gives %.6g: its status does not come from its data (or it compares against other reference data)",
 				f.Name, fs.Test, *fs.Statistic, mine.Statistic)
-			return &o
 		}
 		if mine.PValue != nil && (fs.PValue == nil || math.Abs(*fs.PValue-*mine.PValue) > tol) {
-			o := fail("feature %s: the monitor's p-value disagrees with its window (grader: %.6g)", f.Name, *mine.PValue)
-			return &o
+			return Failf("feature %s: the monitor's p-value disagrees with its window (grader: %.6g)", f.Name, *mine.PValue)
 		}
 		if fs.Drift != mine.Drift {
-			o := fail("feature %s: the monitor says drift=%t, but its statistic and threshold say %t", f.Name, fs.Drift, mine.Drift)
-			return &o
+			return Failf("feature %s: the monitor says drift=%t, but its statistic and threshold say %t", f.Name, fs.Drift, mine.Drift)
 		}
 	}
 	return nil
@@ -306,14 +288,13 @@ func closeRel(a, b, tol float64) bool {
 // alertDelivered requires the alert for each drifted feature: an Event on
 // the configured object created since the drift began, or webhook
 // deliveries the monitor counted.
-func alertDelivered(ctx context.Context, env Env, cfg *drift.MonitorConfig, mon monitorPod, features []string, since time.Time, before drift.MonitorStatus) *Outcome {
+func alertDelivered(ctx context.Context, env Env, cfg *drift.MonitorConfig, mon monitorPod, features []string, since time.Time, before drift.MonitorStatus) error {
 	if e := cfg.Alerts.Event; e != nil {
 		var missing []string
 		for range 20 { // alerts follow the evaluation that flags; allow a few seconds
 			evs, err := env.Clients.Typed.CoreV1().Events(env.Namespace).List(ctx, metav1.ListOptions{})
 			if err != nil {
-				o := errored("listing Events: %v", err)
-				return &o
+				return fmt.Errorf("listing Events: %v", err)
 			}
 			missing = missing[:0]
 			for _, f := range features {
@@ -333,18 +314,15 @@ func alertDelivered(ctx context.Context, env Env, cfg *drift.MonitorConfig, mon 
 		if st, err := mon.status(ctx); err == nil && st.Alerts["event"].LastError != "" {
 			why = ": the monitor's last alert failed with " + st.Alerts["event"].LastError
 		}
-		o := fail("no DataDrift Event on %s %s for %s%s", e.Kind, e.Name, strings.Join(missing, ", "), why)
-		return &o
+		return Failf("no DataDrift Event on %s %s for %s%s", e.Kind, e.Name, strings.Join(missing, ", "), why)
 	}
 	st, err := mon.status(ctx)
 	if err != nil {
-		o := fail("the drift monitor does not answer: %v", err)
-		return &o
+		return Failf("the drift monitor does not answer: %v", err)
 	}
 	hook := st.Alerts["webhook"]
 	if hook.Sent-before.Alerts["webhook"].Sent < len(features) {
-		o := fail("the monitor delivered %d webhook alerts for %d drifted features (last error: %s)", hook.Sent-before.Alerts["webhook"].Sent, len(features), cmp.Or(hook.LastError, "none"))
-		return &o
+		return Failf("the monitor delivered %d webhook alerts for %d drifted features (last error: %s)", hook.Sent-before.Alerts["webhook"].Sent, len(features), cmp.Or(hook.LastError, "none"))
 	}
 	return nil
 }

@@ -16,43 +16,42 @@ import (
 	"github.com/labgrade/labgrade/grader/spec"
 )
 
+func init() { register(runHTTP) }
+
 // runHTTP sends the request through the API server's service proxy once a
 // second until one answer passes or the check times out. The proxy needs no
 // port-forward and exposes nothing on the host, and it answers 503 while a
 // Service has no ready endpoint, which counts as the learner's failure.
-func runHTTP(ctx context.Context, env Env, h *spec.HTTPCheck, progs []*expr.Program) Outcome {
-	ns := h.Namespace
-	if ns == "" {
-		ns = env.Namespace
+func runHTTP(ctx context.Context, env Env, h *spec.HTTPCheck) (string, error) {
+	progs, err := h.Programs()
+	if err != nil {
+		return "", err
 	}
+	ns := env.ns(h.Namespace)
 	target := h.Service + ":" + h.Port.String()
 	if h.Scheme == "https" {
 		target = "https:" + target
 	}
-	last := "no answer yet"
 	for {
-		msg, ok, transportErr := tryHTTP(ctx, env, h, ns, target, progs)
-		if ok {
-			return pass()
+		err := tryHTTP(ctx, env, h, ns, target, progs)
+		if err == nil {
+			return "", nil
 		}
-		last = msg
 		select {
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.Canceled) {
-				return errored("interrupted")
+				return "", errInterrupted
 			}
-			if transportErr {
-				return errored("%s", last)
-			}
-			return fail("%s", last)
+			return "", err
 		case <-time.After(time.Second):
 		}
 	}
 }
 
-// tryHTTP makes one request. transportErr is set when the API server itself
-// could not be reached (the environment's fault, not the learner's).
-func tryHTTP(ctx context.Context, env Env, h *spec.HTTPCheck, ns, target string, progs []*expr.Program) (msg string, ok, transportErr bool) {
+// tryHTTP makes one request and judges the answer: a *Failure when it is
+// not the expected one, another error when the API server itself could not
+// be reached (the environment's fault, not the learner's).
+func tryHTTP(ctx context.Context, env Env, h *spec.HTTPCheck, ns, target string, progs []*expr.Program) error {
 	what := fmt.Sprintf("%s %s on service %s/%s", h.Method, h.Path, ns, target)
 	// The proxy URL is built by hand and sent with client-go's
 	// authenticated http.Client: client-go's REST client turns a non-2xx
@@ -64,32 +63,32 @@ func tryHTTP(ctx context.Context, env Env, h *spec.HTTPCheck, ns, target string,
 	defer cancel()
 	req, err := http.NewRequestWithContext(reqCtx, h.Method, u, strings.NewReader(h.Body))
 	if err != nil {
-		return fmt.Sprintf("%s: %v", what, err), false, true
+		return fmt.Errorf("%s: %v", what, err)
 	}
 	if json.Valid([]byte(h.Body)) {
 		req.Header.Set("Content-Type", "application/json")
 	}
 	client, err := env.Clients.HTTPClient()
 	if err != nil {
-		return fmt.Sprintf("%s: %v", what, err), false, true
+		return fmt.Errorf("%s: %v", what, err)
 	}
 	start := time.Now()
 	resp, err := client.Do(req)
 	if err != nil {
 		if ctx.Err() != nil {
-			return what + ": no answer before the check timed out", false, false
+			return Failf("%s: no answer before the check timed out", what)
 		}
-		return fmt.Sprintf("%s: the API server did not answer: %v", what, err), false, true
+		return fmt.Errorf("%s: the API server did not answer: %v", what, err)
 	}
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	resp.Body.Close()
 	latency := time.Since(start)
 	status := resp.StatusCode
 	if err != nil {
-		return fmt.Sprintf("%s: reading the answer: %v", what, err), false, false
+		return Failf("%s: reading the answer: %v", what, err)
 	}
 	if status != h.Status {
-		return fmt.Sprintf("%s: status %d, expected %d%s", what, status, h.Status, snippet(body)), false, false
+		return Failf("%s: status %d, expected %d%s", what, status, h.Status, snippet(body))
 	}
 	var parsed any
 	if json.Unmarshal(body, &parsed) != nil {
@@ -97,10 +96,10 @@ func tryHTTP(ctx context.Context, env Env, h *spec.HTTPCheck, ns, target string,
 	}
 	if h.JSON != nil {
 		if parsed == nil {
-			return fmt.Sprintf("%s: the answer is not JSON%s", what, snippet(body)), false, false
+			return Failf("%s: the answer is not JSON%s", what, snippet(body))
 		}
 		if m := match.Match(h.JSON, parsed, "json"); m != nil {
-			return fmt.Sprintf("%s: %s", what, m), false, false
+			return Failf("%s: %s", what, m)
 		}
 	}
 	vars := map[string]any{"status": int64(status), "body": string(body), "json": parsed, "latencyMs": float64(latency.Microseconds()) / 1000}
@@ -111,13 +110,13 @@ func tryHTTP(ctx context.Context, env Env, h *spec.HTTPCheck, ns, target string,
 			if err != nil {
 				reason = "is not satisfied (" + err.Error() + ")"
 			}
-			return fmt.Sprintf("%s: %s %s", what, p.Source, reason), false, false
+			return Failf("%s: %s %s", what, p.Source, reason)
 		}
 	}
 	if b := h.LatencyBudget.Duration; b > 0 && latency > b {
-		return fmt.Sprintf("%s: answered in %s, budget %s", what, latency.Round(time.Millisecond), b), false, false
+		return Failf("%s: answered in %s, budget %s", what, latency.Round(time.Millisecond), b)
 	}
-	return "", true, false
+	return nil
 }
 
 func snippet(body []byte) string {

@@ -27,11 +27,11 @@ const loadgenPort = "8081"
 
 // startTraffic runs the load generator against the Service and waits until
 // requests succeed steadily, so that what follows is measured under real
-// traffic. It returns an outcome instead when that fails: a Service that
+// traffic. It returns an error instead when that fails: a Service that
 // never answers is the learner's failure, a load generator that does not
 // start is an environment error. extraArgs go to the load generator (e.g.
 // -shift feature=delta).
-func startTraffic(ctx context.Context, env Env, t spec.Traffic, extraArgs ...string) (*loadgen, *Outcome) {
+func startTraffic(ctx context.Context, env Env, t spec.Traffic, extraArgs ...string) (*loadgen, error) {
 	ns := env.Namespace
 	lg := &loadgen{env: env, ns: ns, name: "labgrade-loadgen-" + rand.String(5)}
 	target := fmt.Sprintf("http://%s.%s.svc:%s%s", t.Service, ns, t.Port.String(), t.Path)
@@ -50,8 +50,7 @@ func startTraffic(ctx context.Context, env Env, t spec.Traffic, extraArgs ...str
 		},
 	}
 	if _, err := env.Clients.Typed.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
-		o := errored("starting the load generator: %v", err)
-		return nil, &o
+		return nil, fmt.Errorf("starting the load generator: %v", err)
 	}
 	// Running, then answering its summary, then steady: a full second of
 	// requests with no failure (stale endpoints of earlier pods may refuse
@@ -80,11 +79,9 @@ func startTraffic(ctx context.Context, env Env, t spec.Traffic, extraArgs ...str
 	if err != nil {
 		lg.delete()
 		if last.Sent > 0 {
-			o := fail("traffic through service %s never ran a second without failures before the change: %s", t.Service, last)
-			return nil, &o
+			return nil, Failf("traffic through service %s never ran a second without failures before the change: %s", t.Service, last)
 		}
-		o := errored("the load generator pod %s did not start sending in 60s: %v", lg.name, err)
-		return nil, &o
+		return nil, fmt.Errorf("the load generator pod %s did not start sending in 60s: %v", lg.name, err)
 	}
 	return lg, nil
 }

@@ -18,30 +18,22 @@ import (
 	"github.com/labgrade/labgrade/grader/spec"
 )
 
-// verdict is what one evaluation of the watched objects concluded.
-type verdict struct {
-	ok  bool
-	msg string // why not, when !ok
-}
-
 // watchUntil evaluates eval on the targeted objects each time the API
-// server reports a change, until eval is satisfied or ctx ends. Driving it by
-// a watch (an informer) rather than a sleep loop means a check passes the
+// server reports a change, until eval returns nil or ctx ends; then it
+// returns eval's last error, why the objects are not as expected. Driving it
+// by a watch (an informer) rather than a sleep loop means a check passes the
 // moment the state is right and costs nothing while it waits.
-func watchUntil(ctx context.Context, env Env, t spec.Target, eval func([]*unstructured.Unstructured) verdict) Outcome {
+func watchUntil(ctx context.Context, env Env, t spec.Target, eval func([]*unstructured.Unstructured) error) error {
 	gvr, namespaced, err := resourceFor(env, t)
 	if err != nil {
 		if meta.IsNoMatchError(err) {
-			return fail("the cluster does not serve %s %s (is its CRD installed?)", t.APIVersion, t.Kind)
+			return Failf("the cluster does not serve %s %s (is its CRD installed?)", t.APIVersion, t.Kind)
 		}
-		return errored("looking up %s %s: %v", t.APIVersion, t.Kind, err)
+		return fmt.Errorf("looking up %s %s: %v", t.APIVersion, t.Kind, err)
 	}
 	ns := ""
 	if namespaced {
-		ns = t.Namespace
-		if ns == "" {
-			ns = env.Namespace
-		}
+		ns = env.ns(t.Namespace)
 	}
 	tweak := func(o *metav1.ListOptions) {
 		if t.Name != "" {
@@ -54,7 +46,7 @@ func watchUntil(ctx context.Context, env Env, t spec.Target, eval func([]*unstru
 	inf := dynamicinformer.NewFilteredDynamicInformer(env.Clients.Dynamic, gvr, ns, 0, cache.Indexers{}, tweak).Informer()
 	changed, err := onChange(inf)
 	if err != nil {
-		return errored("watching %s: %v", gvr.Resource, err)
+		return fmt.Errorf("watching %s: %v", gvr.Resource, err)
 	}
 	var (
 		mu       sync.Mutex
@@ -68,28 +60,28 @@ func watchUntil(ctx context.Context, env Env, t spec.Target, eval func([]*unstru
 	stop := make(chan struct{})
 	defer close(stop)
 	go inf.Run(stop)
-	if !cache.WaitForCacheSync(ctx.Done(), inf.HasSynced) {
+	// WaitFor is told when the first list is in, where WaitForCacheSync
+	// polls every 100 ms: a tenth of a second on every quick grade
+	if !cache.WaitFor(ctx, "", inf.HasSyncedChecker()) {
 		mu.Lock()
 		defer mu.Unlock()
 		if watchErr != nil {
-			return errored("cannot list %s in %s: %v", gvr.Resource, nsName(ns), watchErr)
+			return fmt.Errorf("cannot list %s in %s: %v", gvr.Resource, nsName(ns), watchErr)
 		}
-		return errored("listing %s in %s did not finish in time", gvr.Resource, nsName(ns))
+		return fmt.Errorf("listing %s in %s did not finish in time", gvr.Resource, nsName(ns))
 	}
-	last := verdict{msg: "not evaluated"}
 	for {
-		objs := snapshot(inf.GetStore())
-		last = eval(objs)
-		if last.ok {
-			return pass()
+		why := eval(snapshot(inf.GetStore()))
+		if why == nil {
+			return nil
 		}
 		select {
 		case <-changed:
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.Canceled) {
-				return errored("interrupted")
+				return errInterrupted
 			}
-			return fail("%s", last.msg)
+			return why
 		}
 	}
 }

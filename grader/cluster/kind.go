@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/kind/pkg/exec"
 	"sigs.k8s.io/kind/pkg/log"
 
-	"github.com/labgrade/labgrade/grader/cluster/internal/docker"
+	"github.com/labgrade/labgrade/grader/docker"
 )
 
 // EnvNodeImage names the node image when --node-image is not given.
@@ -190,41 +190,6 @@ func describe(err error) string {
 		msg += ": " + strings.Join(lines, " | ")
 	}
 	return msg
-}
-
-// LocalImageID is the ID of an image in the local Docker store, or "" when
-// it is not there.
-func LocalImageID(ctx context.Context, ref string) (string, error) {
-	host, err := docker.Connect(ctx)
-	if err != nil {
-		return "", err
-	}
-	defer host.Close()
-	return host.ImageID(ctx, ref)
-}
-
-// Engine describes the local Docker engine, for labgrade doctor.
-type Engine = docker.Engine
-
-// DockerEngine describes the local Docker engine.
-func DockerEngine(ctx context.Context) (Engine, error) {
-	host, err := docker.Connect(ctx)
-	if err != nil {
-		return Engine{}, err
-	}
-	defer host.Close()
-	return host.Engine(ctx)
-}
-
-// RunPrivileged runs cmd in a privileged throw-away container of image and
-// returns its exit code.
-func RunPrivileged(ctx context.Context, image string, cmd ...string) (int, error) {
-	host, err := docker.Connect(ctx)
-	if err != nil {
-		return -1, err
-	}
-	defer host.Close()
-	return host.RunPrivileged(ctx, image, cmd...)
 }
 
 // List names the kind clusters on this host.

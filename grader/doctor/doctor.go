@@ -1,6 +1,6 @@
 // Package doctor checks that this host can run labgrade's kind clusters and
 // says, for each finding, how to fix it: the Docker engine, privileged
-// containers, the node image, memory, disk, cgroups, inotify limits, and
+// containers, the node image, where containers' published ports answer, memory, disk, cgroups, inotify limits, and
 // clusters left running.
 package doctor
 
@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/labgrade/labgrade/grader/cluster"
+	"github.com/labgrade/labgrade/grader/docker"
 )
 
 // Status of one finding.
@@ -38,10 +39,12 @@ type Finding struct {
 
 // Host is what the doctor reads from the machine; tests give their own.
 type Host struct {
-	Engine        func(ctx context.Context) (cluster.Engine, error)
+	Engine        func(ctx context.Context) (docker.Engine, error)
 	NodeImage     func(ctx context.Context) (image, why string)
 	LocalImageID  func(ctx context.Context, ref string) (string, error)
 	RunPrivileged func(ctx context.Context, image string, cmd ...string) (int, error)
+	// ReachProbe finds where containers' published ports answer.
+	ReachProbe    func(ctx context.Context, image string) (docker.Candidate, error)
 	Clusters      func() ([]string, error)
 	MemAvailable  func() (int64, error)
 	FreeDisk      func(dir string) (int64, error)
@@ -52,10 +55,11 @@ type Host struct {
 func Real(nodeImageFlag string) Host {
 	kind := cluster.NewKind()
 	return Host{
-		Engine:        cluster.DockerEngine,
+		Engine:        docker.DescribeEngine,
 		NodeImage:     func(ctx context.Context) (string, string) { return cluster.ResolveNodeImage(ctx, nodeImageFlag) },
-		LocalImageID:  cluster.LocalImageID,
-		RunPrivileged: cluster.RunPrivileged,
+		LocalImageID:  docker.LocalImageID,
+		RunPrivileged: docker.RunPrivileged,
+		ReachProbe:    docker.ReachProbe,
 		Clusters:      kind.List,
 		MemAvailable:  memAvailable,
 		FreeDisk:      freeDisk,
@@ -112,6 +116,17 @@ func Examine(ctx context.Context, h Host) []Finding {
 			add("privileged", Fail, fmt.Sprintf("a privileged container exited %d", code), "see the Docker daemon's log")
 		default:
 			add("privileged", OK, "privileged containers run", "")
+		}
+		// container checks reach the containers they start through
+		// their published ports; where those answer depends on the host
+		pctx, cancel = context.WithTimeout(ctx, 60*time.Second)
+		at, err := h.ReachProbe(pctx, shown)
+		cancel()
+		if err != nil {
+			add("containers", Fail, "published ports of containers cannot be reached: "+err.Error(),
+				"container checks need it: set "+docker.EnvContainerHost+" (or --container-host) to the address where this engine publishes ports")
+		} else {
+			add("containers", OK, "published ports answer at "+at.String(), "")
 		}
 	}
 

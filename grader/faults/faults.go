@@ -60,3 +60,7 @@ func At(point string) error {
 	remaining[point]--
 	return fmt.Errorf("%s: injected fault (%s=%d left): %w", point, EnvVar, remaining[point], syscall.ECONNRESET)
 }
+
+// Enabled reports whether any fault is asked for: only then does the
+// runner wrap its cluster provider with fault points.
+func Enabled() bool { return os.Getenv(EnvVar) != "" }

@@ -8,9 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"time"
 
-	"github.com/labgrade/labgrade/grader/expr"
 	"github.com/labgrade/labgrade/grader/spec"
 )
 
@@ -21,8 +19,9 @@ const FileName = "lab.yaml"
 // variant must fail (failing: [ids]).
 const ExpectFileName = "expect.yaml"
 
-// DefaultTimeout is a check's timeout when the lab gives none.
-const DefaultTimeout = 30 * time.Second
+// DefaultTimeout is a check's timeout when neither the lab nor the check's
+// kind gives one.
+const DefaultTimeout = spec.DefaultTimeout
 
 // Lab is a loaded, validated lab.
 type Lab struct {
@@ -31,10 +30,7 @@ type Lab struct {
 	Dir string
 	// File is lab.yaml as it was named to Load, for messages.
 	File string
-	// CEL holds each check's compiled expressions, by check id.
-	CEL map[string][]*expr.Program
-
-	pos map[string]position
+	pos  map[string]position
 }
 
 // Name is the lab's name.

@@ -9,7 +9,6 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"time"
 
 	"go.yaml.in/yaml/v3"
 	sigsyaml "sigs.k8s.io/yaml"
@@ -88,69 +87,14 @@ func yamlSyntaxProblem(file string, err error) Problem {
 	return Problem{File: file, Msg: "YAML syntax: " + msg}
 }
 
-func trafficOf(c *spec.Check) *spec.Traffic {
-	switch {
-	case c.Rollout != nil:
-		return &c.Rollout.Traffic
-	case c.RolloutHalts != nil:
-		return &c.RolloutHalts.Traffic
-	case c.Drift != nil && c.Drift.Behaviour != nil:
-		return &c.Drift.Behaviour.Traffic
-	}
-	return nil
-}
-
-func defaultDrift(c *spec.Check, d *spec.DriftCheck) {
-	if d.Port == 0 {
-		d.Port = 8080
-	}
-	b := d.Behaviour
-	if b == nil {
-		return
-	}
-	if b.Deadline.Duration == 0 {
-		b.Deadline.Duration = 60 * time.Second
-	}
-	if b.Tolerance == 0 {
-		b.Tolerance = 1e-6
-	}
-	for i := range b.Drift {
-		if b.Drift[i].Scale == 0 {
-			b.Drift[i].Scale = 1
-		}
-	}
-	if c.Timeout.Duration == 0 {
-		// two traffic phases, each bounded by the deadline, plus starting
-		// the load generator and waiting for evaluations: a safety net
-		c.Timeout.Duration = 3*b.Deadline.Duration + time.Minute
-	}
-}
-
+// applyDefaults fills in what the lab left out: each check's kind first
+// (a kind may give its check a timeout that fits its run), then what every
+// check has.
 func applyDefaults(l *spec.Lab) {
 	for i := range l.Spec.Checks {
 		c := &l.Spec.Checks[i]
-		if c.Timeout.Duration == 0 && c.IsDisruptive() {
-			// A rollout check runs as long as its rollout; its timeout is
-			// only a safety net above that.
-			c.Timeout.Duration = 5 * time.Minute
-		}
-		if d := c.Drift; d != nil {
-			defaultDrift(c, d)
-		}
-		if k := c.Container; k != nil {
-			if k.Port == 0 {
-				k.Port = 8080
-			}
-			if k.ReadyPath == "" {
-				k.ReadyPath = "/readyz"
-			}
-			if k.StartupBudget.Duration == 0 {
-				k.StartupBudget.Duration = 30 * time.Second
-			}
-			if c.Timeout.Duration == 0 {
-				// pulling nothing, starting and a few requests
-				c.Timeout.Duration = k.StartupBudget.Duration + time.Minute
-			}
+		for _, k := range c.Given() { // one, unless validation will refuse the check
+			k.Default(c)
 		}
 		if c.Severity == "" {
 			c.Severity = spec.SeverityRecommended
@@ -160,37 +104,6 @@ func applyDefaults(l *spec.Lab) {
 		}
 		if c.Timeout.Duration == 0 {
 			c.Timeout.Duration = DefaultTimeout
-		}
-		if r := c.Resource; r != nil && r.MinCount == 0 {
-			r.MinCount = 1
-		}
-		for _, t := range []*spec.Traffic{trafficOf(c)} {
-			if t == nil {
-				continue
-			}
-			if t.Path == "" {
-				t.Path = "/predict"
-			}
-			if t.Rate == 0 {
-				t.Rate = 20
-			}
-		}
-		if r := c.Rollout; r != nil && r.Deadline.Duration == 0 {
-			r.Deadline.Duration = 120 * time.Second
-		}
-		if h := c.HTTP; h != nil {
-			if h.Method == "" {
-				h.Method = "GET"
-			}
-			if h.Scheme == "" {
-				h.Scheme = "http"
-			}
-			if h.Path == "" {
-				h.Path = "/"
-			}
-			if h.Status == 0 {
-				h.Status = 200
-			}
 		}
 	}
 }

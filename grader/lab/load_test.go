@@ -71,9 +71,15 @@ func TestLoadGood(t *testing.T) {
 	assert.Equal(t, "GET", h.HTTP.Method)
 	assert.Equal(t, 200, h.HTTP.Status)
 	assert.Equal(t, DefaultTimeout, h.Timeout.Duration)
-	assert.Len(t, l.CEL["deploy"], 1)
+	d, _ := l.Check("deploy")
+	progs, err := d.Resource.Programs()
+	require.NoError(t, err)
+	assert.Len(t, progs, 1, "the CEL is compiled once, at load")
 	assert.Equal(t, 12, l.Line("spec.checks[0].points"))
 }
+
+// oneOfKinds is every kind's name, as the loader lists them.
+var oneOfKinds = strings.Join(spec.KindNames[:len(spec.KindNames)-1], ", ") + " or " + spec.KindNames[len(spec.KindNames)-1]
 
 func TestLoadBad(t *testing.T) {
 	cases := []struct {
@@ -99,7 +105,11 @@ func TestLoadBad(t *testing.T) {
 		{"unknown dependency", "dependsOn: [deploy]", "dependsOn: [deplyo]",
 			`24:17: check "no-latest" depends on "deplyo", which is not a check of this lab`},
 		{"two kinds", "    http: {service", "    absent: {apiVersion: v1, kind: Pod}\n    http: {service",
-			`30:5: check "answers" must have exactly one of resource, absent, http, rollout, rolloutHalts, drift or container (it has 2)`},
+			`30:5: check "answers" must have exactly one of ` + oneOfKinds + ` (it has 2)`},
+		{"misspelt kind", "    http: {service", "    htpp: {service",
+			`34:5: field "htpp" not allowed in check "answers" (did you mean "http"?)`},
+		{"kind problem at its field", "path: /healthz", "path: healthz",
+			`34:42: http path in check "answers" must start with '/'`},
 		{"bad duration", "timeout: 10s", "timeout: 10 seconds", `"10 seconds" is not a duration`},
 		{"missing setup dir", "apply: scenario/", "apply: scenery/", `8:19: "scenery/" does not exist`},
 		{"bad severity", "severity: required", "severity: must", `13:15: severity of check "deploy" must be required or recommended, not "must"`},
@@ -127,4 +137,53 @@ func TestLoadMissingFile(t *testing.T) {
 	_, err := Load(t.TempDir())
 	require.Error(t, err)
 	assert.Contains(t, err.Error(), "lab.yaml not found")
+}
+
+const accessLab = `apiVersion: labgrade.dev/v1alpha1
+kind: Lab
+metadata: {name: demo}
+spec:
+  title: Demo
+  namespace: demo
+  passingScore: 70
+  checks:
+  - id: monitor-rbac
+    title: The monitor may create Events and not read Secrets
+    points: 5
+    access:
+      serviceAccount: monitor
+      expect:
+      - {verb: create, resource: events, allowed: true}
+      - {verb: list, resource: secrets, group: "", allowed: false}
+`
+
+// An access check loads as written, is quick, and is about its service
+// account; each mistake an author can make in it is refused at its place.
+func TestLoadAccess(t *testing.T) {
+	l, err := Load(writeLab(t, accessLab))
+	require.NoError(t, err)
+	c, _ := l.Check("monitor-rbac")
+	require.NotNil(t, c.Access)
+	assert.Equal(t, []spec.AccessRequest{{Verb: "create", Resource: "events", Allowed: true}, {Verb: "list", Resource: "secrets", Allowed: false}}, c.Access.Expect)
+	assert.True(t, c.IsQuick())
+	assert.False(t, c.IsDisruptive() || c.SendsTraffic())
+	_, kind, name := c.Subject()
+	assert.Equal(t, "ServiceAccount/monitor", kind+"/"+name)
+
+	cases := []struct{ name, old, new, want string }{
+		{"allowed is never implied", ", group: \"\", allowed: false}", "}", `16:9: missing required field "allowed" in check "monitor-rbac"`},
+		{"a Kind, not a resource", "resource: secrets", "resource: Secrets", `16:32: resource "Secrets" in check "monitor-rbac": RBAC names resources in lower-case plural`},
+		{"asked twice", "verb: list, resource: secrets", "verb: create, resource: events", `16:9: expect[1] in check "monitor-rbac" asks about create events again (first expect[0])`},
+		{"bad account name", "serviceAccount: monitor", "serviceAccount: Monitor_1", `13:23: serviceAccount "Monitor_1" in check "monitor-rbac" is not a valid service account name`},
+		{"nothing asked", "      expect:\n      - {verb: create, resource: events, allowed: true}\n      - {verb: list, resource: secrets, group: \"\", allowed: false}\n", "      expect: []\n",
+			`13:7: access in check "monitor-rbac" needs expect: the requests to ask about`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			require.Contains(t, accessLab, c.old)
+			_, err := Load(writeLab(t, strings.Replace(accessLab, c.old, c.new, 1)))
+			require.Error(t, err)
+			assert.Contains(t, err.Error(), c.want)
+		})
+	}
 }

@@ -5,12 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 
-	"k8s.io/apimachinery/pkg/labels"
-
-	"github.com/labgrade/labgrade/grader/drift"
 	"github.com/labgrade/labgrade/grader/expr"
 	"github.com/labgrade/labgrade/grader/spec"
 )
@@ -73,7 +69,6 @@ func (v *validator) validate() {
 		}
 		ids[c.ID] = i
 	}
-	v.lab.CEL = map[string][]*expr.Program{}
 	for i := range s.Checks {
 		v.check(fmt.Sprintf("spec.checks[%d]", i), &s.Checks[i], ids)
 	}
@@ -152,142 +147,21 @@ func (v *validator) check(path string, c *spec.Check, ids map[string]int) {
 			v.add(fmt.Sprintf("%s.dependsOn[%d]", path, i), "%s depends on rollout check %q, which runs after every other check; only another rollout check may depend on it", where, d)
 		}
 	}
-	kinds := 0
-	if c.Resource != nil {
-		kinds++
-		v.target(path+".resource", where, c.Resource.Target)
-		v.cel(path+".resource.cel", c.ID, expr.Object, c.Resource.CEL)
+	given := c.Given()
+	for _, k := range given {
+		k.Validate(&kindValidator{v: v, path: path + "." + spec.KindName(k), check: c})
 	}
-	if c.Absent != nil {
-		kinds++
-		v.target(path+".absent", where, c.Absent.Target)
-		v.cel(path+".absent.cel", c.ID, expr.Object, c.Absent.CEL)
-	}
-	if h := c.HTTP; h != nil {
-		kinds++
-		if h.Service == "" {
-			v.add(path+".http", "http in %s needs a service", where)
-		}
-		if h.Port.IsZero() {
-			v.add(path+".http", "http in %s needs a port", where)
-		}
-		if !strings.HasPrefix(h.Path, "/") {
-			v.add(path+".http.path", "http path in %s must start with '/'", where)
-		}
-		v.cel(path+".http.cel", c.ID, expr.HTTP, h.CEL)
-	}
-	if r := c.Rollout; r != nil {
-		kinds++
-		v.update(path+".rollout", where, r.DeploymentUpdate)
-		v.traffic(path+".rollout", where, r.Traffic)
-	}
-	if r := c.RolloutHalts; r != nil {
-		kinds++
-		v.update(path+".rolloutHalts", where, r.DeploymentUpdate)
-		v.traffic(path+".rolloutHalts", where, r.Traffic)
-		if r.MaxProgressDeadline.Duration <= 0 {
-			v.add(path+".rolloutHalts", "rolloutHalts in %s needs maxProgressDeadline", where)
-		}
-	}
-	if d := c.Drift; d != nil {
-		kinds++
-		v.drift(path+".drift", where, d)
-	}
-	if k := c.Container; k != nil {
-		kinds++
-		if k.Image == "" {
-			v.add(path+".container", "container in %s needs an image", where)
-		}
-		for i, r := range k.Requests {
-			if !strings.HasPrefix(r.Path, "/") {
-				v.add(fmt.Sprintf("%s.container.requests[%d].path", path, i), "request path in %s must start with '/'", where)
-			}
-		}
-	}
-	if kinds != 1 {
-		v.add(path, "%s must have exactly one of resource, absent, http, rollout, rolloutHalts, drift or container (it has %d)", where, kinds)
+	if len(given) != 1 {
+		v.add(path, "%s must have exactly one of %s (it has %d)", where, orList(spec.KindNames), len(given))
 	}
 }
 
-func (v *validator) drift(path, where string, d *spec.DriftCheck) {
-	if d.Monitor == "" {
-		v.add(path, "drift in %s needs monitor, the monitor's Deployment", where)
+// orList joins names as "a, b or c".
+func orList(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
 	}
-	if len(d.Features) == 0 {
-		v.add(path, "drift in %s needs features, the model's inputs", where)
-	}
-	types := map[string]string{}
-	for i, f := range d.Features {
-		at := fmt.Sprintf("%s.features[%d]", path, i)
-		if _, dup := types[f.Name]; dup || f.Name == "" {
-			v.add(at+".name", "feature name %q in %s is empty or repeated", f.Name, where)
-		}
-		if f.Type != "numeric" && f.Type != "categorical" {
-			v.add(at+".type", "feature %s in %s must be numeric or categorical, not %q", f.Name, where, f.Type)
-		}
-		types[f.Name] = f.Type
-	}
-	v.path(path+".reference", d.Reference, false)
-	for typ, tests := range d.Rules.Tests {
-		if typ != "numeric" && typ != "categorical" {
-			v.add(path+".rules.tests", "rules.tests in %s is keyed by feature type (numeric, categorical), not %q", where, typ)
-		}
-		for _, t := range tests {
-			if !slices.Contains(drift.Tests, t) {
-				v.add(path+".rules.tests", "rules.tests in %s names unknown test %q (one of %s)", where, t, strings.Join(drift.Tests, ", "))
-			} else if (t == drift.TestChi2) != (typ == "categorical") {
-				v.add(path+".rules.tests", "rules.tests in %s: %s does not fit %s features", where, t, typ)
-			}
-		}
-	}
-	if len(d.Rules.Tests) == 0 {
-		v.add(path+".rules", "rules in %s must list the accepted tests per feature type", where)
-	}
-	for t, r := range d.Rules.Thresholds {
-		if !slices.Contains(drift.Tests, t) {
-			v.add(path+".rules.thresholds", "rules.thresholds in %s names unknown test %q", where, t)
-		}
-		if r.Min > r.Max {
-			v.add(path+".rules.thresholds", "rules.thresholds.%s in %s has min %g above max %g", t, where, r.Min, r.Max)
-		}
-	}
-	b := d.Behaviour
-	if b == nil {
-		return
-	}
-	v.traffic(path+".behaviour", where, b.Traffic)
-	if len(b.Drift) == 0 {
-		v.add(path+".behaviour", "behaviour in %s needs drift: the features to shift", where)
-	}
-	for i, f := range b.Drift {
-		if typ, ok := types[f.Feature]; !ok || typ != "numeric" {
-			v.add(fmt.Sprintf("%s.behaviour.drift[%d].feature", path, i), "drift in %s shifts %q, which is not a numeric feature of the check", where, f.Feature)
-		}
-		if f.Shift == 0 && (f.Scale == 0 || f.Scale == 1) {
-			v.add(fmt.Sprintf("%s.behaviour.drift[%d]", path, i), "drift of %s in %s changes nothing: give shift or a scale other than 1", f.Feature, where)
-		}
-	}
-}
-
-func (v *validator) update(path, where string, u spec.DeploymentUpdate) {
-	if u.Deployment == "" || u.Image == "" {
-		v.add(path, "%s must name the deployment and the image to set", where)
-	}
-	if u.Image != "" && !v.declaredImage(u.Image) {
-		v.add(path+".image", "%s sets image %q, which is not one of spec.cluster.images (nodes cannot pull it)", where, u.Image)
-	}
-}
-
-func (v *validator) traffic(path, where string, t spec.Traffic) {
-	if t.Service == "" || t.Port.IsZero() {
-		v.add(path, "%s must name the service and port that receive traffic", where)
-	}
-	if t.Path != "" && !strings.HasPrefix(t.Path, "/") {
-		v.add(path+".path", "path in %s must start with '/'", where)
-	}
-	if !v.declaredImage(t.LoadgenImage) {
-		v.add(path+".loadgenImage", "%s needs loadgenImage, one of spec.cluster.images, not %q", where, t.LoadgenImage)
-	}
+	return strings.Join(names[:len(names)-1], ", ") + " or " + names[len(names)-1]
 }
 
 func (v *validator) declaredImage(ref string) bool {
@@ -299,29 +173,42 @@ func (v *validator) declaredImage(ref string) bool {
 	return false
 }
 
-func (v *validator) target(path, where string, t spec.Target) {
-	if t.APIVersion == "" || t.Kind == "" {
-		v.add(path, "%s must name apiVersion and kind", where)
-	}
-	if t.Name != "" && t.Selector != "" {
-		v.add(path+".selector", "%s gives both name and selector; give one", where)
-	}
-	if t.Selector != "" {
-		if _, err := labels.Parse(t.Selector); err != nil {
-			v.add(path+".selector", "selector of %s: %v", where, err)
-		}
-	}
+// kindValidator is the loader as one check's kind sees it (spec.Validator):
+// field paths relative to the kind, placed at their line and column.
+type kindValidator struct {
+	v     *validator
+	path  string // the kind's JSON path, spec.checks[2].http
+	check *spec.Check
 }
 
-func (v *validator) cel(path, id string, env expr.Env, srcs []string) {
+func (k *kindValidator) Where() string { return fmt.Sprintf("check %q", k.check.ID) }
+
+func (k *kindValidator) at(field string) string {
+	if field == "" {
+		return k.path
+	}
+	return k.path + "." + field
+}
+
+func (k *kindValidator) Problemf(field, format string, args ...any) {
+	k.v.add(k.at(field), format, args...)
+}
+
+func (k *kindValidator) LabPath(field, rel string) bool { return k.v.path(k.at(field), rel, false) }
+
+func (k *kindValidator) DeclaredImage(ref string) bool { return k.v.declaredImage(ref) }
+
+func (k *kindValidator) CEL(field string, env expr.Env, srcs []string) []*expr.Program {
+	var progs []*expr.Program
 	for i, src := range srcs {
 		p, err := expr.Compile(env, src)
 		if err != nil {
-			v.add(fmt.Sprintf("%s[%d]", path, i), "check %q: %v", id, err)
+			k.v.add(fmt.Sprintf("%s[%d]", k.at(field), i), "check %q: %v", k.check.ID, err)
 			continue
 		}
-		v.lab.CEL[id] = append(v.lab.CEL[id], p)
+		progs = append(progs, p)
 	}
+	return progs
 }
 
 // cycles reports dependsOn loops, which would deadlock the runner.

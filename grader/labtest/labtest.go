@@ -1,7 +1,8 @@
-// Package labtest proves a lab before learners meet it: on one kind
-// cluster reused across the runs (the lab namespace and scenario reset each
-// time), the solution must score 100 % and every broken variant must fail
-// exactly the checks its expect.yaml names, with no check ending in error.
+// Package labtest proves a lab before learners meet it: in one grading
+// session on one kind cluster, the solution must score 100 % and every
+// broken variant must fail exactly the checks its expect.yaml names, with
+// no check ending in error. The cases are graded at the same time, each in
+// a namespace of its own, as a class's submissions would be.
 package labtest
 
 import (
@@ -9,12 +10,14 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"regexp"
+	"runtime"
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
-	"github.com/labgrade/labgrade/grader/cluster"
 	"github.com/labgrade/labgrade/grader/lab"
 	"github.com/labgrade/labgrade/grader/result"
 	"github.com/labgrade/labgrade/grader/runner"
@@ -27,11 +30,18 @@ type Options struct {
 	NodeImage string
 	// Keep leaves the cluster running at the end (it is reused next time).
 	Keep bool
+	// Parallel is how many cases are graded at once (0 = DefaultParallel).
+	Parallel int
 	// Progress receives the runs' progress lines.
 	Progress io.Writer
 	// Version is labgrade's version, recorded in the results.
 	Version string
 }
+
+// DefaultParallel is how many cases a lab test grades at once: two per
+// core. A case spends most of its time waiting on the cluster (rollouts,
+// traffic phases of set length), not computing.
+func DefaultParallel() int { return max(2, 2*runtime.NumCPU()) }
 
 // Case is one graded submission: the solution or a broken variant.
 type Case struct {
@@ -52,6 +62,11 @@ type Report struct {
 	Cases   []Case  `json:"cases"`
 	OK      bool    `json:"ok"`
 	Seconds float64 `json:"seconds"`
+	// Parallel is how many cases were graded at once.
+	Parallel int `json:"parallel"`
+	// EnvironmentError is set when the cluster could not be had at all:
+	// nothing was graded, and that is not the lab's fault.
+	EnvironmentError string `json:"environmentError,omitempty"`
 }
 
 // SolutionCase is the name of the solution's case.
@@ -59,7 +74,8 @@ const SolutionCase = "solution"
 
 // Run grades the solution and every variant. The error is for what stops
 // the test itself (variants that cannot be read, a temporary directory);
-// grading problems are mismatches in the report.
+// grading problems are mismatches in the report, and a session that could
+// not open makes every case's mismatch say why.
 func Run(ctx context.Context, o Options) (*Report, error) {
 	l := o.Lab
 	variants, err := lab.Variants(l)
@@ -67,57 +83,120 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	start := time.Now()
-	rep := &Report{Lab: l.Name(), OK: true}
-	name := cluster.ClusterName(l.Name())
-	kind := cluster.NewKind()
-	existed, _ := kind.Exists(name)
-	defer func() {
-		if !o.Keep && !existed {
-			_ = kind.Delete(name, cluster.KubeconfigPath(name))
-		}
-	}()
+	parallel := o.Parallel
+	if parallel <= 0 {
+		parallel = DefaultParallel()
+	}
+	rep := &Report{Lab: l.Name(), OK: true, Parallel: parallel}
 
 	cases := []Case{{Name: SolutionCase, Verdict: result.Passed}}
 	for _, v := range variants {
 		cases = append(cases, Case{Name: "broken/" + v.Name, Want: slices.Sorted(slices.Values(v.Failing)), Verdict: v.Verdict})
 	}
+	// Every variant is written out before the cluster is touched: one that
+	// cannot be read stops the test at once.
+	dirs := make([]string, len(cases))
+	defer func() {
+		for _, d := range dirs {
+			if d != "" {
+				_ = os.RemoveAll(d)
+			}
+		}
+	}()
 	for i := range cases {
-		c := &cases[i]
 		dir, err := os.MkdirTemp("", "labgrade-labtest-")
 		if err != nil {
 			return nil, err
 		}
+		dirs[i] = dir
 		v := lab.Variant{} // the zero variant is the solution
 		if i > 0 {
 			v = variants[i-1]
 		}
 		if err := v.Materialize(l, dir); err != nil {
-			os.RemoveAll(dir)
-			return nil, fmt.Errorf("%s: %w", c.Name, err)
+			return nil, fmt.Errorf("%s: %w", cases[i].Name, err)
 		}
-		progress(o.Progress, "== %s", c.Name)
-		t0 := time.Now()
-		c.Result = runner.Run(ctx, runner.Options{
-			Lab: l, Submission: dir, NodeImage: o.NodeImage, ApplyScenario: true,
-			// the first run creates the cluster when there is none; every
-			// run after it resets the namespace of the same cluster
-			Reuse: i > 0 || existed, Keep: true,
-			Progress: o.Progress, Version: o.Version,
-		})
-		c.Seconds = time.Since(t0).Seconds()
-		_ = os.RemoveAll(dir)
-		c.Mismatches = judge(c)
-		if len(c.Mismatches) > 0 {
-			rep.OK = false
+	}
+
+	s, err := runner.Open(ctx, runner.Options{
+		Lab: l, Cluster: runner.ReuseCluster, NodeImage: o.NodeImage, KeepCluster: o.Keep,
+		Progress: o.Progress, Version: o.Version,
+	})
+	defer func() { _ = s.Close() }()
+	if err != nil {
+		failed := s.Failed(ctx, err)
+		for i := range cases {
+			cases[i].Result = failed
+			cases[i].Mismatches = judge(&cases[i])
 		}
-		progress(o.Progress, "== %s: %s in %.1fs", c.Name, verdictLine(c), c.Seconds)
-		rep.Cases = append(rep.Cases, *c)
+		rep.Cases, rep.OK, rep.EnvironmentError = cases, false, failed.EnvironmentError
+		rep.Seconds = time.Since(start).Seconds()
+		return rep, nil
+	}
+
+	namespaces := map[string]bool{}
+	caseNS := make([]string, len(cases))
+	for i, c := range cases {
+		ns := CaseNamespace(l.Spec.Namespace, c.Name)
+		for n := 2; namespaces[ns]; n++ { // two names that read alike as DNS labels
+			ns = CaseNamespace(l.Spec.Namespace, fmt.Sprintf("%s-%d", c.Name, n))
+		}
+		namespaces[ns], caseNS[i] = true, ns
+	}
+	progress(o.Progress, "== grading %d cases, %d at a time, each in its own namespace", len(cases), parallel)
+	slots := make(chan struct{}, parallel)
+	var wg sync.WaitGroup
+	for i := range cases {
+		c := &cases[i]
+		select {
+		case slots <- struct{}{}:
+		case <-ctx.Done():
+		}
 		if ctx.Err() != nil {
 			break
 		}
+		wg.Add(1)
+		go func() {
+			defer func() { <-slots; wg.Done() }()
+			ns := caseNS[i]
+			progress(o.Progress, "== %s: grading in namespace %s", c.Name, ns)
+			t0 := time.Now()
+			c.Result = s.Grade(ctx, runner.Grading{Namespace: ns, Submission: dirs[i], Name: c.Name, Setup: runner.Fresh})
+			c.Seconds = time.Since(t0).Seconds()
+			// its pods would only slow the cases still running
+			s.DropNamespace(ns)
+			c.Mismatches = judge(c)
+			progress(o.Progress, "== %s: %s in %.1fs", c.Name, verdictLine(c), c.Seconds)
+		}()
+	}
+	wg.Wait()
+	for _, c := range cases {
+		if c.Result == nil { // not started: interrupted
+			continue
+		}
+		if len(c.Mismatches) > 0 {
+			rep.OK = false
+		}
+		rep.Cases = append(rep.Cases, c)
+	}
+	if len(rep.Cases) < len(cases) {
+		rep.OK = false
 	}
 	rep.Seconds = time.Since(start).Seconds()
 	return rep, nil
+}
+
+var notDNS = regexp.MustCompile(`[^a-z0-9]+`)
+
+// CaseNamespace is the namespace a case is graded in: the lab's, suffixed
+// with the case's name as a DNS label (at most 63 characters).
+func CaseNamespace(labNamespace, caseName string) string {
+	suffix := strings.Trim(notDNS.ReplaceAllString(strings.ToLower(caseName), "-"), "-")
+	ns := labNamespace + "-" + suffix
+	if len(ns) > 63 {
+		ns = strings.TrimRight(ns[:63], "-")
+	}
+	return ns
 }
 
 // judge compares a run with what its case declares.

@@ -2,6 +2,7 @@ package labtest
 
 import (
 	"bytes"
+	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
@@ -38,7 +39,7 @@ func TestJudge(t *testing.T) {
 }
 
 func TestWriteTable(t *testing.T) {
-	rep := &Report{Lab: "demo", Seconds: 12.5, Cases: []Case{
+	rep := &Report{Lab: "demo", Seconds: 12.5, Parallel: 4, Cases: []Case{
 		{Name: SolutionCase, Verdict: result.Passed, Result: run(map[string]result.Outcome{"a": result.Pass, "b": result.Pass, "c": result.Pass}), Seconds: 5},
 		{Name: "broken/x", Want: []string{"a"}, Verdict: result.NotPassed, Result: run(map[string]result.Outcome{"a": result.Fail, "b": result.Fail, "c": result.Pass}),
 			Seconds: 4, Mismatches: []string{"fails undeclared: b"}},
@@ -54,6 +55,15 @@ broken/x x  !x ok 10/30 4.0     MISMATCH
   3  c
 broken/x: fails undeclared: b
 
-lab demo: 2 cases in 12.5s, MISMATCHES: the lab is not proven
+lab demo: 2 cases in 12.5s (4 at a time), MISMATCHES: the lab is not proven
 `, b.String())
+}
+
+func TestCaseNamespace(t *testing.T) {
+	assert.Equal(t, "ml-serving-solution", CaseNamespace("ml-serving", SolutionCase))
+	assert.Equal(t, "ml-serving-broken-no-pdb", CaseNamespace("ml-serving", "broken/no-pdb"))
+	assert.Equal(t, "ml-serving-broken-under-score", CaseNamespace("ml-serving", "broken/Under_Score"))
+	long := CaseNamespace("ml-serving", "broken/"+strings.Repeat("very-long-name-", 6))
+	assert.LessOrEqual(t, len(long), 63, "a namespace name is a DNS label")
+	assert.NotEqual(t, '-', long[len(long)-1], "that does not end in a dash")
 }

@@ -58,7 +58,7 @@ func WriteTable(w io.Writer, rep *Report) {
 	if !rep.OK {
 		verdict = "MISMATCHES: the lab is not proven"
 	}
-	fmt.Fprintf(w, "\nlab %s: %d cases in %.1fs, %s\n", rep.Lab, len(rep.Cases), rep.Seconds, verdict)
+	fmt.Fprintf(w, "\nlab %s: %d cases in %.1fs (%d at a time), %s\n", rep.Lab, len(rep.Cases), rep.Seconds, rep.Parallel, verdict)
 }
 
 func cell(o result.Outcome, wantFail bool) string {

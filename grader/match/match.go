@@ -2,8 +2,13 @@
 // way lab checks want it:
 //
 //   - keys absent from expected are ignored; a key whose expected value is
-//     null must be absent from actual;
-//   - an empty mapping ({}) only asks that the key exists (and is a mapping);
+//     null must be absent from actual (a null actual value counts as absent);
+//   - a key that is absent because its parent is absent is absent too: a
+//     mapping whose every leaf is null ({securityContext: {privileged: null}})
+//     is satisfied when the mapping itself is missing, at any depth, while a
+//     mapping that asks for any non-null value still needs its parent;
+//   - an empty mapping ({}) only asks that the key exists (and is a mapping),
+//     so it is not "all null" and is never satisfied by an absent parent;
 //   - a list matches when every expected element matches a distinct actual
 //     element, in any order (kuttl compares lists by position, which makes
 //     tests depend on the order a controller happened to write);
@@ -51,8 +56,8 @@ func matchValue(exp, act any, present bool, path string) *Mismatch {
 		}
 		return nil
 	}
-	if !present {
-		return &Mismatch{Path: path, Expected: Short(exp), Actual: Absent}
+	if _, isMap := exp.(map[string]any); !present || (isMap && act == nil) {
+		return absentMismatch(exp, path)
 	}
 	switch e := exp.(type) {
 	case map[string]any:
@@ -84,6 +89,49 @@ func matchValue(exp, act any, present bool, path string) *Mismatch {
 		}
 		return &Mismatch{Path: path, Expected: Short(exp), Actual: Short(act)}
 	}
+}
+
+// absentMismatch is the difference between a non-null expected value and a
+// missing one (absent, or a mapping that is null). Null leaves are satisfied
+// by the absence, so they are skipped; the mismatch names the largest missing
+// subtree that holds no null, so a plain missing mapping is reported whole
+// (the learner sees everything that is missing) while a mix of nulls and
+// values names the value, not the nulls that are fine. nil when every leaf
+// is null.
+func absentMismatch(exp any, path string) *Mismatch {
+	e, ok := exp.(map[string]any)
+	if !ok || !hasNull(e) {
+		return &Mismatch{Path: path, Expected: Short(exp), Actual: Absent}
+	}
+	keys := make([]string, 0, len(e))
+	for k := range e {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys) // the same "first" difference as matchValue
+	for _, k := range keys {
+		if e[k] == nil {
+			continue
+		}
+		if m := absentMismatch(e[k], join(path, k)); m != nil {
+			return m
+		}
+	}
+	return nil
+}
+
+// hasNull reports whether a null leaf lies anywhere in the mapping (not in
+// lists: a list element is matched against actual elements, never against
+// an absence).
+func hasNull(m map[string]any) bool {
+	for _, v := range m {
+		if v == nil {
+			return true
+		}
+		if sub, ok := v.(map[string]any); ok && hasNull(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // matchList finds a one-to-one assignment of expected elements to actual

@@ -25,6 +25,9 @@ func StepSummary(w io.Writer, r *result.Result) error {
 		}
 		fmt.Fprintf(&b, "| %s | %d/%d | %s |\n", mark, c.Points, c.MaxPoints, title)
 	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(&b, "\n**Left out** (%s): %s\n", mdEscape(fullGradeHint(r)), mdEscape(strings.Join(r.Skipped, ", ")))
+	}
 	if r.EnvironmentError != "" {
 		fmt.Fprintf(&b, "\n> **Could not grade:** %s\n", mdEscape(r.EnvironmentError))
 	}

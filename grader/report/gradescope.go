@@ -1,6 +1,7 @@
 package report
 
 import (
+	"cmp"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -34,6 +35,11 @@ type gradescopeTest struct {
 // Gradescope writes r as Gradescope's results.json. Give it a redacted
 // result: what it writes is shown to learners.
 func Gradescope(w io.Writer, r *result.Result) error {
+	if len(r.Skipped) > 0 {
+		// Gradescope records the score as the grade; a partial one would
+		// be taken for the learner's mark
+		return fmt.Errorf("a partial grade (%d checks left out by %s) is not written as Gradescope results", len(r.Skipped), cmp.Or(r.Selection, "the selection"))
+	}
 	out := gradescopeResults{
 		Score: r.Score, ExecutionTime: int(r.DurationSeconds + 0.5), OutputFormat: "text", Visibility: "visible",
 		Output: verdictLine(r),
@@ -71,8 +77,14 @@ func verdictLine(r *result.Result) string {
 		v = "NOT PASSED"
 	case result.Errored:
 		v = "NOT GRADED (environment error)"
+	case result.Partial:
+		v = "PARTIAL (not a full grade)"
 	}
-	return fmt.Sprintf("Score %d/%d (%.0f%%), passing %d%% and every required check: %s", r.Score, r.MaxScore, r.Percent, r.PassingScore, v)
+	of := ""
+	if len(r.Skipped) > 0 {
+		of = fmt.Sprintf(" of the checks run (%d left out, %s)", len(r.Skipped), fullGradeHint(r))
+	}
+	return fmt.Sprintf("Score %d/%d (%.0f%%)%s, passing %d%% and every required check: %s", r.Score, r.MaxScore, r.Percent, of, r.PassingScore, v)
 }
 
 // checkDetail is what a learner reads about one check: why it did not

@@ -11,7 +11,8 @@ import (
 
 // JUnit XML as CI servers read it (the Jenkins/Ant flavour GitLab, GitHub
 // actions and Jenkins accept): one testsuite per lab, one testcase per
-// check, a <failure> for fail and an <error> for error.
+// check, a <failure> for fail and an <error> for error, and a <skipped>
+// testcase per check a partial run left out, so CI shows it was partial.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
@@ -45,6 +46,11 @@ type junitCase struct {
 	Time      string        `xml:"time,attr"`
 	Failure   *junitProblem `xml:"failure,omitempty"`
 	Error     *junitProblem `xml:"error,omitempty"`
+	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+}
+
+type junitSkipped struct {
+	Message string `xml:"message,attr"`
 }
 
 type junitProblem struct {
@@ -81,6 +87,12 @@ func JUnit(w io.Writer, r *result.Result) error {
 			tc.Error = &junitProblem{Message: cmp.Or(c.Message, "check could not run"), Type: "error", Text: text}
 		}
 		s.Cases = append(s.Cases, tc)
+	}
+	for _, id := range r.Skipped {
+		s.Tests++
+		s.Skipped++
+		s.Cases = append(s.Cases, junitCase{Name: id, Classname: "labgrade." + r.Lab, Time: secs(0),
+			Skipped: &junitSkipped{Message: "left out: " + fullGradeHint(r)}})
 	}
 	if r.EnvironmentError != "" {
 		s.SystemErr = r.EnvironmentError

@@ -1,5 +1,18 @@
-// Package report writes a result in each output format, one writer per
-// format: the terminal scorecard, the JSON report and JUnit XML.
+// Package report writes a graded result in every form labgrade gives it,
+// one file per form:
+//
+//   - the terminal scorecard a person reads (terminal.go);
+//   - the versioned JSON report, docs/report-schema.md (json.go);
+//   - JUnit XML for CI servers (junit.go);
+//   - Gradescope's autograder results.json (gradescope.go);
+//   - under GitHub Actions, a Markdown scorecard for $GITHUB_STEP_SUMMARY
+//     and one ::error annotation per check that did not pass (github.go);
+//   - the changes between two gradings, for check --watch (changes.go).
+//
+// Emit (emit.go) writes the outputs a run asked for, all of them from the
+// result after Redact, because they are learner-facing: hidden checks keep
+// only their id, title, outcome and points. Artifacts writes the unredacted
+// reports and each check's diagnostics into a directory for staff.
 package report
 
 import "github.com/labgrade/labgrade/grader/result"

@@ -165,6 +165,7 @@ var junitSchema = map[string]struct {
 	"property":   {map[string]bool{"name": true, "value": true}, nil},
 	"testcase": {map[string]bool{"name": true, "classname": false, "time": false, "assertions": false, "status": false},
 		[]string{"skipped", "error", "failure", "system-out", "system-err"}},
+	"skipped":    {map[string]bool{"message": false}, nil},
 	"failure":    {map[string]bool{"message": false, "type": false}, nil},
 	"error":      {map[string]bool{"message": false, "type": false}, nil},
 	"system-err": {map[string]bool{}, nil},
@@ -174,8 +175,15 @@ var junitSchema = map[string]struct {
 // TestJUnitMatchesSchema walks the XML and holds every element and
 // attribute to the schema; counts and times must be numbers.
 func TestJUnitMatchesSchema(t *testing.T) {
-	r := sample()
-	r.EnvironmentError = "kind create failed"
+	for name, r := range map[string]*result.Result{"environment error": sample(), "partial": partialSample()} {
+		t.Run(name, func(t *testing.T) { junitMatchesSchema(t, r) })
+	}
+}
+
+func junitMatchesSchema(t *testing.T, r *result.Result) {
+	if r.Verdict != result.Partial {
+		r.EnvironmentError = "kind create failed"
+	}
 	var b bytes.Buffer
 	require.NoError(t, JUnit(&b, Redact(r)))
 	dec := xml.NewDecoder(&b)
@@ -222,7 +230,7 @@ func TestJUnitMatchesSchema(t *testing.T) {
 			stack = stack[:len(stack)-1]
 		}
 	}
-	assert.Equal(t, len(r.Checks), cases, "one testcase per check")
+	assert.Equal(t, len(r.Checks)+len(r.Skipped), cases, "one testcase per check, run or left out")
 }
 
 func TestChanges(t *testing.T) {
@@ -236,4 +244,82 @@ func TestChanges(t *testing.T) {
 	golden(t, "changes.golden", b.Bytes())
 	assert.NotContains(t, b.String(), "answers", "an unchanged check is not printed")
 	assert.NotContains(t, b.String(), "concealed")
+}
+
+// partialSample is a quick grade (--quick): every check that ran passed,
+// two were left out.
+func partialSample() *result.Result {
+	r := &result.Result{
+		Lab: "k8s-serving", Title: "Serve a model", PassingScore: 70, DurationSeconds: 0.8,
+		Checks: []result.Check{
+			{ID: "replicas", Title: "Two replicas", Outcome: result.Pass, MaxPoints: 10, Severity: "required", DurationSeconds: 0.1},
+			{ID: "hidden-check", Title: "Hidden expectation", Outcome: result.Fail, MaxPoints: 5, Severity: "recommended", Hidden: true,
+				Message: "the concealed expectation", Hints: []string{"concealed hint"}, DurationSeconds: 0.1},
+		},
+		Skipped: []string{"drift-detects", "rollout"}, SkippedPoints: 30, Selection: "--quick",
+		Environment: result.Environment{Labgrade: "test"},
+	}
+	r.Tally()
+	return r
+}
+
+// A partial grade says so wherever it is read: which checks were left out
+// and how to grade them, a score out of the checks that ran, and a verdict
+// that is not PASSED; hidden checks stay redacted.
+func TestPartialReports(t *testing.T) {
+	r := partialSample()
+	require.Equal(t, result.Partial, r.Verdict, "the sample is what it claims to be")
+
+	var b bytes.Buffer
+	require.NoError(t, Terminal(&b, Redact(r), false))
+	golden(t, "terminal-partial.golden", b.Bytes())
+	assert.Contains(t, b.String(), "left out (run without --quick for the full grade): drift-detects, rollout\n")
+	assert.Contains(t, b.String(), "Score 10/15 (67%) of the checks run, 30 points left out, passing 70%: PARTIAL (not a full grade)")
+	assert.NotContains(t, b.String(), "PASSED")
+	assert.NotContains(t, b.String(), "concealed")
+
+	b.Reset()
+	require.NoError(t, JSON(&b, Redact(r)))
+	golden(t, "report-partial.json.golden", b.Bytes())
+	var back struct {
+		Passed        bool     `json:"passed"`
+		Verdict       string   `json:"verdict"`
+		Skipped       []string `json:"skipped"`
+		SkippedPoints int      `json:"skippedPoints"`
+		Selection     string   `json:"selection"`
+		MaxScore      int      `json:"maxScore"`
+	}
+	require.NoError(t, json.Unmarshal(b.Bytes(), &back))
+	assert.False(t, back.Passed)
+	assert.Equal(t, "partial", back.Verdict)
+	assert.Equal(t, []string{"drift-detects", "rollout"}, back.Skipped)
+	assert.Equal(t, 30, back.SkippedPoints)
+	assert.Equal(t, "--quick", back.Selection)
+	assert.Equal(t, 15, back.MaxScore)
+	assert.NotContains(t, b.String(), "concealed")
+
+	b.Reset()
+	require.NoError(t, JUnit(&b, Redact(r)))
+	var doc junitSuites
+	require.NoError(t, xml.Unmarshal(b.Bytes(), &doc))
+	require.Len(t, doc.Suites, 1)
+	s := doc.Suites[0]
+	assert.Equal(t, 4, s.Tests, "two checks run, two left out")
+	assert.Equal(t, 2, s.Skipped)
+	require.Len(t, s.Cases, 4)
+	assert.Equal(t, "rollout", s.Cases[3].Name)
+	require.NotNil(t, s.Cases[3].Skipped)
+	assert.Equal(t, "left out: run without --quick for the full grade", s.Cases[3].Skipped.Message)
+	assert.Contains(t, b.String(), `<property name="verdict" value="partial"></property>`)
+
+	b.Reset()
+	require.NoError(t, StepSummary(&b, Redact(r)))
+	assert.Contains(t, b.String(), "**Left out** (run without --quick for the full grade): drift-detects, rollout")
+	assert.Contains(t, b.String(), "PARTIAL")
+
+	b.Reset()
+	err := Gradescope(&b, Redact(r))
+	require.Error(t, err, "Gradescope would record a partial score as the grade")
+	assert.Contains(t, err.Error(), "2 checks left out by --quick")
+	assert.Empty(t, b.String())
 }

@@ -57,6 +57,9 @@ func Terminal(w io.Writer, r *result.Result, color bool) error {
 			fmt.Fprintf(&b, "%s%s %s\n", indent, paint("36", "hint:"), c.Hints[0])
 		}
 	}
+	if len(r.Skipped) > 0 {
+		fmt.Fprintf(&b, "\n  %s %s\n", paint("33", "left out ("+fullGradeHint(r)+"):"), strings.Join(r.Skipped, ", "))
+	}
 	if len(r.Problems) > 0 {
 		fmt.Fprintf(&b, "\n  %s\n", paint("33", "Problems applying your work:"))
 		for _, p := range r.Problems {
@@ -72,9 +75,25 @@ func Terminal(w io.Writer, r *result.Result, color bool) error {
 		verdict = paint("1;31", "NOT PASSED")
 	case result.Errored:
 		verdict = paint("1;33", "ERROR (not graded: environment or lab problem)")
+	case result.Partial:
+		verdict = paint("1;33", "PARTIAL (not a full grade)")
 	}
-	fmt.Fprintf(&b, "\n  Score %d/%d (%.0f%%), passing %d%%: %s   [%.1fs]\n\n",
-		r.Score, r.MaxScore, r.Percent, r.PassingScore, verdict, r.DurationSeconds)
+	of := ""
+	if len(r.Skipped) > 0 {
+		// the score must not read as the lab's: it is out of the checks
+		// that ran
+		of = fmt.Sprintf(" of the checks run, %d points left out", r.SkippedPoints)
+	}
+	fmt.Fprintf(&b, "\n  Score %d/%d (%.0f%%)%s, passing %d%%: %s   [%.1fs]\n\n",
+		r.Score, r.MaxScore, r.Percent, of, r.PassingScore, verdict, r.DurationSeconds)
 	_, err := io.WriteString(w, b.String())
 	return err
+}
+
+// fullGradeHint says how to grade the checks a partial run left out.
+func fullGradeHint(r *result.Result) string {
+	if r.Selection == "" {
+		return "not a full grade"
+	}
+	return "run without " + r.Selection + " for the full grade"
 }

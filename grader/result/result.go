@@ -97,13 +97,21 @@ const (
 	Passed    Verdict = "passed"
 	NotPassed Verdict = "not-passed"
 	Errored   Verdict = "error"
+	// Partial: checks were left out (Skipped) and nothing that ran rules a
+	// pass out. It is never a pass: only a full grade passes a lab.
+	Partial Verdict = "partial"
 )
 
 // Result is a whole run.
 type Result struct {
-	SchemaVersion   int     `json:"schemaVersion"`
-	Lab             string  `json:"lab"`
-	Title           string  `json:"title"`
+	SchemaVersion int    `json:"schemaVersion"`
+	Lab           string `json:"lab"`
+	Title         string `json:"title"`
+	// Submission names what was graded, when the grader gave it a name
+	// (lab test's case, batch's submission id).
+	Submission string `json:"submission,omitempty"`
+	// Namespace is where it was graded.
+	Namespace       string  `json:"namespace,omitempty"`
 	Score           int     `json:"score"`
 	MaxScore        int     `json:"maxScore"`
 	Percent         float64 `json:"percent"`
@@ -114,6 +122,15 @@ type Result struct {
 	// Phases in the order they ran.
 	Phases []Phase `json:"phases"`
 	Checks []Check `json:"checks"`
+	// Skipped are the ids of the lab's checks this run left out, in lab
+	// order. Any makes the run a partial grade: score, maxScore and percent
+	// count only the checks that ran, and passed is false.
+	Skipped []string `json:"skipped,omitempty"`
+	// SkippedPoints is what the skipped checks are worth.
+	SkippedPoints int `json:"skippedPoints,omitempty"`
+	// Selection is how the checks were picked (e.g. "--quick"), set when
+	// some were left out: it tells how to get the full grade.
+	Selection string `json:"selection,omitempty"`
 	// Problems are what went wrong outside checks: manifests of the
 	// submission the API server refused (learner's), or an environment
 	// failure (then Verdict is error).
@@ -125,7 +142,10 @@ type Result struct {
 
 // Tally computes score, percent, verdict and passed from the checks. A run
 // passes when no check errored, the percentage reaches the passing score,
-// and every required check passed.
+// and every required check passed. A run that left checks out never
+// passes: it is not-passed when what ran already decides it (a required
+// check did not pass, or the score cannot reach the passing score even if
+// every skipped check passed), else partial.
 func (r *Result) Tally() {
 	r.SchemaVersion = SchemaVersion
 	r.Score, r.MaxScore = 0, 0
@@ -151,6 +171,12 @@ func (r *Result) Tally() {
 	switch {
 	case errored:
 		r.Verdict, r.Passed = Errored, false
+	case len(r.Skipped) > 0:
+		r.Verdict, r.Passed = Partial, false
+		best := float64(r.Score+r.SkippedPoints) * 100 / float64(max(1, r.MaxScore+r.SkippedPoints))
+		if !requiredOK || best < float64(r.PassingScore) {
+			r.Verdict = NotPassed
+		}
 	case requiredOK && r.Percent >= float64(r.PassingScore) && r.MaxScore > 0:
 		r.Verdict, r.Passed = Passed, true
 	default:
@@ -163,6 +189,9 @@ const (
 	ExitPassed    = 0
 	ExitNotPassed = 1
 	ExitError     = 2 // usage, lab or environment error
+	// ExitPartial: checks were left out and every check that ran allows a
+	// pass. Not 0, so no script mistakes a partial grade for a pass.
+	ExitPartial = 3
 )
 
 // ExitCode maps the verdict to the process exit code.
@@ -172,6 +201,8 @@ func (r *Result) ExitCode() int {
 		return ExitPassed
 	case NotPassed:
 		return ExitNotPassed
+	case Partial:
+		return ExitPartial
 	}
 	return ExitError
 }

@@ -45,3 +45,46 @@ func TestScore(t *testing.T) {
 	env.Tally()
 	assert.Equal(t, 2, env.ExitCode(), "an environment error exits 2 even with no checks")
 }
+
+// A run that left checks out is never a pass, whatever it scored: it is
+// partial while the skipped checks could still make it pass, and
+// not-passed once what ran has decided it.
+func TestPartial(t *testing.T) {
+	mk := func(skippedPoints int, outcomes ...Outcome) *Result {
+		r := &Result{PassingScore: 70, Skipped: []string{"later"}, SkippedPoints: skippedPoints, Selection: "--quick"}
+		for i, o := range outcomes {
+			sev := "recommended"
+			if i == 0 {
+				sev = "required"
+			}
+			r.Checks = append(r.Checks, Check{ID: string(rune('a' + i)), Outcome: o, MaxPoints: 10, Severity: sev})
+		}
+		r.Tally()
+		return r
+	}
+	cases := []struct {
+		name    string
+		r       *Result
+		verdict Verdict
+		exit    int
+	}{
+		{"every check that ran passed", mk(50, Pass, Pass), Partial, 3},
+		{"a recommended check failed, a pass is still reachable", mk(50, Pass, Fail), Partial, 3},
+		// 10 of 20 ran, 10 more skipped: at best 20/30 = 67 % < 70 %
+		{"a pass is out of reach", mk(10, Pass, Fail), NotPassed, 1},
+		{"a required check failed", mk(50, Fail, Pass), NotPassed, 1},
+		{"an error is still an error", mk(50, Pass, Error), Errored, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Equal(t, c.verdict, c.r.Verdict)
+			assert.Equal(t, c.exit, c.r.ExitCode())
+			assert.False(t, c.r.Passed, "a partial grade is never passed")
+			assert.Equal(t, 10*len(c.r.Checks), c.r.MaxScore, "maxScore counts only the checks that ran")
+		})
+	}
+	full := mk(0, Pass, Pass)
+	full.Skipped, full.SkippedPoints = nil, 0
+	full.Tally()
+	assert.Equal(t, Passed, full.Verdict, "the same checks with nothing left out pass")
+}

@@ -2,8 +2,6 @@ package runner
 
 import (
 	"context"
-	"fmt"
-	"sync"
 	"time"
 
 	"github.com/labgrade/labgrade/grader/apply"
@@ -15,88 +13,40 @@ import (
 	"github.com/labgrade/labgrade/grader/spec"
 )
 
-// runChecks runs every check concurrently; a check with dependsOn waits for
-// those checks and does not run unless they all passed. Disruptive checks
-// (rollouts change the Deployment) wait until every other check is done and
-// then run one at a time, in lab order, so no check sees a cluster in the
-// middle of a grader-made change.
+// runChecks runs the lab's checks in the order schedule gives them: all at
+// once but for dependsOn, and the disruptive ones (rollouts change the
+// Deployment) last, one at a time, in lab order, so no check sees a cluster
+// in the middle of a grader-made change.
 //
 // A check that does not pass is pointed at the object it is about (where
 // the submission declares it, from declared) and diagnosed.
-func runChecks(ctx context.Context, c *cluster.Clients, l *lab.Lab, declared map[string]apply.Object, progress func(string, ...any)) []result.Check {
-	env := checks.Env{Clients: c, Namespace: l.Spec.Namespace, LabDir: l.Dir}
-	n := len(l.Spec.Checks)
-	out := make([]result.Check, n)
-	done := map[string]chan struct{}{}
-	for _, ch := range l.Spec.Checks {
-		done[ch.ID] = make(chan struct{})
-	}
-	index := map[string]int{}
-	for i, ch := range l.Spec.Checks {
-		index[ch.ID] = i
-	}
-	var calm sync.WaitGroup // the non-disruptive checks
-	for _, ch := range l.Spec.Checks {
-		if !ch.IsDisruptive() {
-			calm.Add(1)
-		}
-	}
-	calmDone := make(chan struct{})
-	go func() { calm.Wait(); close(calmDone) }()
-	var turn []chan struct{} // disruptive check k waits for turn[k]
-	prevDisruptive := calmDone
-	for _, ch := range l.Spec.Checks {
-		if ch.IsDisruptive() {
-			turn = append(turn, prevDisruptive)
-			prevDisruptive = done[ch.ID]
-		}
-	}
-	var wg sync.WaitGroup
-	k := 0
+func runChecks(ctx context.Context, c *cluster.Clients, l *lab.Lab, ns string, declared map[string]apply.Object, progress func(string, ...any)) []result.Check {
+	env := checks.Env{Clients: c, Namespace: ns, LabNamespace: l.Spec.Namespace, LabDir: l.Dir}
+	jobs := make([]job, len(l.Spec.Checks))
 	for i := range l.Spec.Checks {
-		wg.Add(1)
-		var myTurn chan struct{}
-		if l.Spec.Checks[i].IsDisruptive() {
-			myTurn = turn[k]
-			k++
-		}
-		go func(i int, myTurn chan struct{}) {
-			defer wg.Done()
-			ch := &l.Spec.Checks[i]
-			defer close(done[ch.ID])
-			if myTurn != nil {
-				<-myTurn
-			} else {
-				defer calm.Done()
-			}
-			rc := result.Check{ID: ch.ID, Title: ch.Title, MaxPoints: ch.Points, Severity: string(ch.Severity),
-				Hidden: ch.Visibility == "hidden"}
-			for _, dep := range ch.DependsOn {
-				<-done[dep]
-				if d := out[index[dep]]; d.Outcome != result.Pass {
-					rc.Outcome = result.Fail
-					if d.Outcome == result.Error {
-						rc.Outcome = result.Error
-					}
-					rc.Message = fmt.Sprintf("not run: it depends on %q, which did not pass", dep)
-				}
-			}
-			if rc.Outcome == "" {
-				t := time.Now()
-				o := checks.Run(ctx, env, ch, l.CEL[ch.ID])
-				rc.Outcome, rc.Message = o.Outcome, o.Message
-				rc.DurationSeconds = seconds(time.Since(t))
-			}
-			if rc.Outcome != result.Pass {
-				rc.Hints = ch.Hints
-				explain(ctx, c, l.Spec.Namespace, ch, &rc, declared)
-			}
-			out[i] = rc
-			progress("check %s: %s (%.1fs)", ch.ID, rc.Outcome, rc.DurationSeconds)
-		}(i, myTurn)
+		ch := &l.Spec.Checks[i]
+		jobs[i] = job{ID: ch.ID, DependsOn: ch.DependsOn, Disruptive: ch.IsDisruptive()}
 	}
-	wg.Wait()
-	return out
+	// No limit: the checks mostly wait on watches and requests, and a lab
+	// has a handful of them.
+	return schedule(ctx, jobs, 0, func(ctx context.Context, i int, skip *notRun) result.Check {
+		ch := &l.Spec.Checks[i]
+		rc := result.Check{ID: ch.ID, Title: ch.Title, MaxPoints: ch.Points, Severity: string(ch.Severity),
+			Hidden: ch.Visibility == "hidden"}
+		if skip != nil {
+			rc.Outcome, rc.Message = skip.Outcome, skip.Message
+		} else {
+			t := time.Now()
+			rc.Outcome, rc.Message = checks.Verdict(checks.Run(ctx, env, ch))
+			rc.DurationSeconds = seconds(time.Since(t))
+		}
+		if rc.Outcome != result.Pass {
+			rc.Hints = ch.Hints
+			explain(ctx, c, ns, ch, &rc, declared)
+		}
+		progress("check %s: %s (%.1fs)", ch.ID, rc.Outcome, rc.DurationSeconds)
+		return rc
+	})
 }
 
 // explain points a check that did not pass at its subject: where the

@@ -35,7 +35,7 @@ func transient(err error) bool {
 // retry runs fn up to attempts times while it fails transiently, with
 // exponential backoff, saying so on the progress output. The last error
 // names the step, the number of attempts and what to do.
-func (r *run) retry(ctx context.Context, what string, attempts int, retryable func(error) bool, advice string, fn func() error) error {
+func (s *Session) retry(ctx context.Context, what string, attempts int, retryable func(error) bool, advice string, fn func() error) error {
 	backoff := wait.Backoff{Duration: 2 * time.Second, Factor: 2, Jitter: 0.1, Steps: attempts}
 	var err error
 	for attempt := 1; ; attempt++ {
@@ -46,7 +46,7 @@ func (r *run) retry(ctx context.Context, what string, attempts int, retryable fu
 			return fmt.Errorf("%s failed %d times, the last with: %w; %s", what, attempts, err, advice)
 		}
 		d := backoff.Step()
-		r.progress("%s: transient failure (%v); retrying in %.0fs (attempt %d of %d)", what, err, d.Seconds(), attempt+1, attempts)
+		s.progress("%s: transient failure (%v); retrying in %.0fs (attempt %d of %d)", what, err, d.Seconds(), attempt+1, attempts)
 		select {
 		case <-ctx.Done():
 			return err

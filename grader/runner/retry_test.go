@@ -24,7 +24,7 @@ func TestTransient(t *testing.T) {
 }
 
 func TestRetry(t *testing.T) {
-	r := &run{}
+	r := &Session{}
 	calls := 0
 	flaky := func(failures int) func() error {
 		calls = 0

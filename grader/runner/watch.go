@@ -16,28 +16,64 @@ import (
 // an editor's save is often several writes.
 const Debounce = 500 * time.Millisecond
 
-// Watch grades once, then again each time a file under o.Submission
-// changes (debounced), until ctx ends. first receives the first result;
-// changed receives each later result with the one before it. Removing a
-// file does not delete its objects from the cluster.
-func Watch(ctx context.Context, o Options, first func(*result.Result), changed func(prev, cur *result.Result)) error {
+// WatchOptions say what a watch grades besides each save.
+type WatchOptions struct {
+	// Requests receives a value each time the learner asks for a full
+	// grade (Enter); nil never does.
+	Requests <-chan struct{}
+	// Full is what a request grades. Each save grades o.Select, typically
+	// the quick checks: seconds instead of a minute of traffic phases.
+	Full Selection
+}
+
+// Watch grades g in the session once, then again each time a file under
+// g.Submission changes (debounced), and with w.Full at each request, until
+// ctx ends. graded receives each result: requested tells a request's from
+// a save's, and prev is the save's result before (nil the first time).
+// Removing a file does not delete its objects from the cluster.
+func Watch(ctx context.Context, s *Session, g Grading, w WatchOptions, graded func(prev, cur *result.Result, requested bool)) error {
+	return watch(ctx, g.Submission, w.Requests, func(requested bool) *result.Result {
+		this := g
+		if requested {
+			this.Select = w.Full
+		}
+		return s.Grade(ctx, this)
+	}, graded)
+}
+
+// watch is Watch's loop, apart from the cluster: grade grades once.
+func watch(ctx context.Context, dir string, requests <-chan struct{}, grade func(requested bool) *result.Result,
+	graded func(prev, cur *result.Result, requested bool)) error {
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("watching %s: %w", o.Submission, err)
+		return fmt.Errorf("watching %s: %w", dir, err)
 	}
 	defer w.Close()
-	if err := addTree(w, o.Submission); err != nil {
+	if err := addTree(w, dir); err != nil {
 		return err
 	}
-	prev := Run(ctx, o)
-	first(prev)
+	var prev *result.Result // the last save's result
+	gradeOnce := func(requested bool) bool {
+		cur := grade(requested)
+		if ctx.Err() != nil {
+			return false
+		}
+		graded(prev, cur, requested)
+		if !requested {
+			prev = cur
+		}
+		return true
+	}
+	if !gradeOnce(false) {
+		return nil
+	}
 	var fire <-chan time.Time
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
 		case err := <-w.Errors:
-			return fmt.Errorf("watching %s: %w", o.Submission, err)
+			return fmt.Errorf("watching %s: %w", dir, err)
 		case ev := <-w.Events:
 			if ev.Has(fsnotify.Create) {
 				_ = addTree(w, ev.Name) // a new subdirectory is watched too
@@ -45,12 +81,13 @@ func Watch(ctx context.Context, o Options, first func(*result.Result), changed f
 			fire = time.After(Debounce)
 		case <-fire:
 			fire = nil
-			cur := Run(ctx, o)
-			if ctx.Err() != nil {
+			if !gradeOnce(false) {
 				return nil
 			}
-			changed(prev, cur)
-			prev = cur
+		case <-requests:
+			if !gradeOnce(true) {
+				return nil
+			}
 		}
 	}
 }

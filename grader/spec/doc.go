@@ -5,6 +5,13 @@
 // reference in docs/, both generated, so the three cannot drift apart.
 // Field names are the JSON names; a field whose tag lacks omitempty is
 // required.
+//
+// Each check kind is one file here: its type, marked
+// //labgrade:checkkind, with its defaults, validation and effects (the Kind
+// interface, kind.go). hack/gen-kinds makes the kinds fields of Check
+// (zz_generated_kinds.go); the kind's execution is one file of
+// grader/checks. docs/authoring.md, "Adding a check kind", walks through
+// adding one.
 package spec
 
 // APIVersion and Kind every lab file must declare.

@@ -1,5 +1,14 @@
 package spec
 
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/labgrade/labgrade/grader/drift"
+)
+
 // DriftCheck grades a data-drift monitor that speaks the config format of
 // fixtures/images/drift-monitor. The monitor's config is found where its
 // Deployment mounts it: the container's -config argument (default
@@ -10,6 +19,8 @@ package spec
 // reach (an Event sink needs RBAC to create events, asked of the API
 // server). With behaviour set, the check then drives traffic and judges
 // what the monitor does.
+//
+//labgrade:checkkind drift Drift: a data-drift monitor is configured well and, with behaviour, flags exactly the drift it is shown.
 type DriftCheck struct {
 	// Monitor is the monitor's Deployment, in the lab namespace.
 	Monitor string `json:"monitor"`
@@ -95,37 +106,107 @@ type FeatureShift struct {
 	Scale float64 `json:"scale,omitempty"`
 }
 
-// ContainerCheck runs an image as a plain container on the grading host
-// (with testcontainers-go, not in the cluster) and passes when it becomes
-// ready within the budget, runs as a non-root user (unless allowRoot), and
-// answers each request as expected. Use it for an image the learner builds.
-type ContainerCheck struct {
-	// Image to run, from the local Docker store.
-	Image string `json:"image"`
-	// Port the container serves on (default 8080).
-	Port int `json:"port,omitempty" jsonschema:"minimum=1,maximum=65535"`
-	// ReadyPath answers 200 once the container is ready (default /readyz).
-	ReadyPath string `json:"readyPath,omitempty"`
-	// StartupBudget bounds the time from start until ready (default 30s).
-	StartupBudget Duration `json:"startupBudget,omitempty"`
-	// AllowRoot accepts an image whose user is root.
-	AllowRoot bool `json:"allowRoot,omitempty"`
-	// Env is set in the container.
-	Env map[string]string `json:"env,omitempty"`
-	// Requests sent once the container is ready, in order.
-	Requests []ContainerRequest `json:"requests,omitempty"`
+// Default gives the monitor's port and, with behaviour, the traffic's
+// defaults, the phase deadline, the agreement tolerance, a scale of 1 and a
+// timeout that fits both phases.
+func (d *DriftCheck) Default(c *Check) {
+	if d.Port == 0 {
+		d.Port = 8080
+	}
+	b := d.Behaviour
+	if b == nil {
+		return
+	}
+	b.Traffic.setDefaults()
+	if b.Deadline.Duration == 0 {
+		b.Deadline.Duration = 60 * time.Second
+	}
+	if b.Tolerance == 0 {
+		b.Tolerance = 1e-6
+	}
+	for i := range b.Drift {
+		if b.Drift[i].Scale == 0 {
+			b.Drift[i].Scale = 1
+		}
+	}
+	if c.Timeout.Duration == 0 {
+		// two traffic phases, each bounded by the deadline, plus starting
+		// the load generator and waiting for evaluations: a safety net
+		c.Timeout.Duration = 3*b.Deadline.Duration + time.Minute
+	}
 }
 
-// ContainerRequest is one request to a container and the answer expected.
-type ContainerRequest struct {
-	// Method is GET (default) or POST.
-	Method string `json:"method,omitempty" jsonschema:"enum=GET,enum=POST"`
-	// Path of the request, starting with '/'.
-	Path string `json:"path"`
-	// Body, sent as application/json.
-	Body string `json:"body,omitempty"`
-	// Status expected (default 200).
-	Status int `json:"status,omitempty" jsonschema:"minimum=100,maximum=599"`
-	// LatencyBudget is the slowest acceptable answer.
-	LatencyBudget Duration `json:"latencyBudget,omitempty"`
+// Validate checks the features, the reference file, the rules (tests that
+// grader/drift knows, each fit for its feature type) and the behaviour.
+func (d *DriftCheck) Validate(v Validator) {
+	where := v.Where()
+	if d.Monitor == "" {
+		v.Problemf("", "drift in %s needs monitor, the monitor's Deployment", where)
+	}
+	if len(d.Features) == 0 {
+		v.Problemf("", "drift in %s needs features, the model's inputs", where)
+	}
+	types := map[string]string{}
+	for i, f := range d.Features {
+		at := fmt.Sprintf("features[%d]", i)
+		if _, dup := types[f.Name]; dup || f.Name == "" {
+			v.Problemf(at+".name", "feature name %q in %s is empty or repeated", f.Name, where)
+		}
+		if f.Type != "numeric" && f.Type != "categorical" {
+			v.Problemf(at+".type", "feature %s in %s must be numeric or categorical, not %q", f.Name, where, f.Type)
+		}
+		types[f.Name] = f.Type
+	}
+	v.LabPath("reference", d.Reference)
+	for typ, tests := range d.Rules.Tests {
+		if typ != "numeric" && typ != "categorical" {
+			v.Problemf("rules.tests", "rules.tests in %s is keyed by feature type (numeric, categorical), not %q", where, typ)
+		}
+		for _, t := range tests {
+			if !slices.Contains(drift.Tests, t) {
+				v.Problemf("rules.tests", "rules.tests in %s names unknown test %q (one of %s)", where, t, strings.Join(drift.Tests, ", "))
+			} else if (t == drift.TestChi2) != (typ == "categorical") {
+				v.Problemf("rules.tests", "rules.tests in %s: %s does not fit %s features", where, t, typ)
+			}
+		}
+	}
+	if len(d.Rules.Tests) == 0 {
+		v.Problemf("rules", "rules in %s must list the accepted tests per feature type", where)
+	}
+	for t, r := range d.Rules.Thresholds {
+		if !slices.Contains(drift.Tests, t) {
+			v.Problemf("rules.thresholds", "rules.thresholds in %s names unknown test %q", where, t)
+		}
+		if r.Min > r.Max {
+			v.Problemf("rules.thresholds", "rules.thresholds.%s in %s has min %g above max %g", t, where, r.Min, r.Max)
+		}
+	}
+	b := d.Behaviour
+	if b == nil {
+		return
+	}
+	b.Traffic.validate(v, "behaviour")
+	if len(b.Drift) == 0 {
+		v.Problemf("behaviour", "behaviour in %s needs drift: the features to shift", where)
+	}
+	for i, f := range b.Drift {
+		if typ, ok := types[f.Feature]; !ok || typ != "numeric" {
+			v.Problemf(fmt.Sprintf("behaviour.drift[%d].feature", i), "drift in %s shifts %q, which is not a numeric feature of the check", where, f.Feature)
+		}
+		if f.Shift == 0 && (f.Scale == 0 || f.Scale == 1) {
+			v.Problemf(fmt.Sprintf("behaviour.drift[%d]", i), "drift of %s in %s changes nothing: give shift or a scale other than 1", f.Feature, where)
+		}
+	}
+}
+
+// Subject is the monitor's Deployment.
+func (d *DriftCheck) Subject() (apiVersion, kind, name string) {
+	return "apps/v1", "Deployment", d.Monitor
+}
+
+// Effects: the static part reads a Deployment and a ConfigMap and asks one
+// SubjectAccessReview, which changes nothing, so it is quick; behaviour
+// runs two traffic phases of a set length.
+func (d *DriftCheck) Effects() Effects {
+	return Effects{SendsTraffic: d.Behaviour != nil, Quick: d.Behaviour == nil}
 }

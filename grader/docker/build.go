@@ -1,8 +1,8 @@
-// Package images builds the container images a lab declares: a Go main
-// package compiled on the host, then its Dockerfile built by the Docker
-// engine through testcontainers-go. Images are FROM scratch, so nothing is
-// pulled: labs work where no registry can be reached.
-package images
+package docker
+
+// Lab images: a Go main package compiled on the host, then its Dockerfile
+// built by the Docker engine through testcontainers-go. Images are FROM
+// scratch, so nothing is pulled: labs work where no registry can be reached.
 
 import (
 	"bytes"
@@ -15,12 +15,10 @@ import (
 	"strings"
 
 	"github.com/testcontainers/testcontainers-go"
-
-	"github.com/labgrade/labgrade/grader/cluster"
 )
 
-// Spec is one image to build.
-type Spec struct {
+// ImageSpec is one image to build.
+type ImageSpec struct {
 	// Ref is the image reference, with a tag.
 	Ref string
 	// Dir holds the Go main package and the Dockerfile.
@@ -33,7 +31,7 @@ type Spec struct {
 
 // Build compiles the program into ./app of a copy of Dir and builds the
 // Dockerfile there. The image is kept in the engine for later runs.
-func Build(ctx context.Context, s Spec) error {
+func Build(ctx context.Context, s ImageSpec) error {
 	work, err := os.MkdirTemp("", "labgrade-image-")
 	if err != nil {
 		return err
@@ -61,7 +59,7 @@ func Build(ctx context.Context, s Spec) error {
 	return nil
 }
 
-func compile(ctx context.Context, s Spec, out string) error {
+func compile(ctx context.Context, s ImageSpec, out string) error {
 	ldflags := []string{"-s", "-w"}
 	keys := make([]string, 0, len(s.LDFlagsX))
 	for k := range s.LDFlagsX {
@@ -134,14 +132,4 @@ func copyDir(src, dst string) error {
 		}
 		return os.WriteFile(target, b, 0o644)
 	})
-}
-
-// BuildAndLoad builds the image (Go's and Docker's caches make a rebuild of
-// unchanged sources quick, and an unchanged image keeps its ID) and loads it
-// into the nodes that do not hold that ID yet. It returns those nodes.
-func BuildAndLoad(ctx context.Context, k *cluster.Kind, clusterName string, s Spec) ([]string, error) {
-	if err := Build(ctx, s); err != nil {
-		return nil, err
-	}
-	return k.LoadImage(ctx, clusterName, s.Ref)
 }

@@ -1,7 +1,10 @@
-// Package docker is labgrade's access to the local Docker engine: what the
-// host is (cgroup version, architecture), image IDs, and image archives for
-// loading into kind nodes. It uses testcontainers-go's client, which honours
-// DOCKER_HOST and Docker contexts the way the docker CLI does.
+// Package docker is the one place where labgrade talks to the Docker
+// engine: what the engine's host is (cgroup version, architecture), image
+// IDs and archives (for loading into kind nodes), building the lab images,
+// running images as plain containers (container checks, smoke tests,
+// labgrade doctor) and finding where their published ports can be reached
+// from here. It uses testcontainers-go's client, which honours DOCKER_HOST
+// and Docker contexts the way the docker CLI does.
 package docker
 
 import (
@@ -45,6 +48,17 @@ func Connect(ctx context.Context) (*Host, error) {
 		return nil, fmt.Errorf("cannot reach the Docker engine (is Docker running?): %w", err)
 	}
 	return &Host{c}, nil
+}
+
+// daemonHost is the engine's address as the client reaches it
+// (unix:///var/run/docker.sock, tcp://host:2376, ...), "" if unknown.
+func daemonHost(ctx context.Context) string {
+	c, err := testcontainers.NewDockerClientWithOpts(ctx)
+	if err != nil {
+		return ""
+	}
+	defer c.Close()
+	return c.DaemonHost()
 }
 
 // Close releases the connection.
@@ -196,4 +210,36 @@ func (h *Host) ContainerImage(ctx context.Context, name string) (string, error) 
 		return "", err
 	}
 	return r.Container.Config.Image, nil
+}
+
+// LocalImageID is the ID of an image in the local Docker store, or "" when
+// it is not there.
+func LocalImageID(ctx context.Context, ref string) (string, error) {
+	host, err := Connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer host.Close()
+	return host.ImageID(ctx, ref)
+}
+
+// DescribeEngine describes the local Docker engine, for labgrade doctor.
+func DescribeEngine(ctx context.Context) (Engine, error) {
+	host, err := Connect(ctx)
+	if err != nil {
+		return Engine{}, err
+	}
+	defer host.Close()
+	return host.Engine(ctx)
+}
+
+// RunPrivileged runs cmd in a privileged throw-away container of image and
+// returns its exit code.
+func RunPrivileged(ctx context.Context, image string, cmd ...string) (int, error) {
+	host, err := Connect(ctx)
+	if err != nil {
+		return -1, err
+	}
+	defer host.Close()
+	return host.RunPrivileged(ctx, image, cmd...)
 }

@@ -1,0 +1,139 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"cmp"
+	"context"
+	"os"
+	"sync"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/labgrade/labgrade/grader/lab"
+	"github.com/labgrade/labgrade/grader/result"
+	"github.com/labgrade/labgrade/grader/runner"
+)
+
+// gradeInParallelNamespaces grades the k8s-serving solution and two broken
+// variants at the same time, each in its own namespace of one session on
+// the lab's running cluster. Each result must be what a lone run gives
+// (the solution everything, each variant exactly its declared failures),
+// and no grading may see another's objects, traffic or Events:
+//   - no-pdb has no PodDisruptionBudget: the solution's, next door, must
+//     not make its pdb check pass;
+//   - drift-no-rbac's monitor may not raise Events: the solution's drift
+//     alerts, raised at the same time next door, must not make its drift
+//     check pass;
+//   - every load generator pod sends to its own namespace's Service.
+func gradeInParallelNamespaces(t *testing.T, ctx context.Context, labDir string) {
+	l, err := lab.Load(labDir)
+	require.NoError(t, err)
+	variants, err := lab.Variants(l)
+	require.NoError(t, err)
+	type sub struct {
+		name, dir, ns string
+		want          []string
+		verdict       result.Verdict
+		res           *result.Result
+	}
+	subs := []*sub{{name: "solution", verdict: result.Passed}, {name: "no-pdb"}, {name: "drift-no-rbac"}}
+	for _, s := range subs {
+		s.dir, s.ns = t.TempDir(), l.Spec.Namespace+"-par-"+s.name
+		v := lab.Variant{}
+		for _, cand := range variants {
+			if cand.Name == s.name {
+				v = cand
+			}
+		}
+		require.True(t, s.name == "solution" || v.Name == s.name, "variant %s", s.name)
+		s.want, s.verdict = v.Failing, cmp.Or(s.verdict, v.Verdict)
+		require.NoError(t, v.Materialize(l, s.dir))
+	}
+
+	session, err := runner.Open(ctx, runner.Options{Lab: l, Cluster: runner.ReuseCluster, KeepCluster: true, Progress: os.Stderr})
+	require.NoError(t, err)
+	defer func() { assert.NoError(t, session.Close()) }()
+	c := session.Clients()
+
+	// Record every load generator's target while the gradings run.
+	wctx, stopWatch := context.WithCancel(ctx)
+	w, err := c.Typed.CoreV1().Pods(metav1.NamespaceAll).Watch(wctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	targets := map[string][]string{} // namespace -> -target values
+	watched := make(chan struct{})
+	go func() {
+		defer close(watched)
+		for ev := range w.ResultChan() {
+			p, ok := ev.Object.(*corev1.Pod)
+			if !ok || ev.Type != watch.Added {
+				continue
+			}
+			for _, ctr := range p.Spec.Containers {
+				for i, a := range ctr.Args {
+					if a == "-target" && i+1 < len(ctr.Args) {
+						targets[p.Namespace] = append(targets[p.Namespace], ctr.Args[i+1])
+					}
+				}
+			}
+		}
+	}()
+
+	step := stepper(t)
+	var wg sync.WaitGroup
+	for _, s := range subs {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.res = session.Grade(ctx, runner.Grading{Namespace: s.ns, Submission: s.dir, Name: s.name, Setup: runner.Fresh})
+		}()
+	}
+	wg.Wait()
+	stopWatch()
+	w.Stop()
+	<-watched
+	step("three gradings")
+
+	for _, s := range subs {
+		require.Empty(t, s.res.EnvironmentError, s.name)
+		assert.Equal(t, s.ns, s.res.Namespace)
+		assert.Equal(t, s.name, s.res.Submission)
+		got := s.res.Failing()
+		if len(got) == 0 {
+			got = nil
+		}
+		var want []string
+		if len(s.want) > 0 {
+			want = s.want
+		}
+		assert.ElementsMatch(t, want, got, "%s fails exactly what it declares: %v", s.name, failingWithMessages(s.res))
+		assert.Equal(t, s.verdict, s.res.Verdict, s.name)
+		require.NotEmpty(t, targets[s.ns], "%s: its checks sent traffic", s.name)
+		for _, target := range targets[s.ns] {
+			assert.Contains(t, target, "."+s.ns+".svc", "%s: a load generator sends to another namespace", s.name)
+		}
+		t.Logf("%-14s %6.1fs  score %d/%d", s.name, s.res.DurationSeconds, s.res.Score, s.res.MaxScore)
+	}
+	// The no-pdb namespace has no PDB, though the solution's is next door.
+	pdbs, err := c.Typed.PolicyV1().PodDisruptionBudgets(subs[1].ns).List(ctx, metav1.ListOptions{})
+	require.NoError(t, err)
+	assert.Empty(t, pdbs.Items)
+	for _, s := range subs {
+		session.DropNamespace(s.ns)
+	}
+}
+
+func failingWithMessages(r *result.Result) map[string]string {
+	out := map[string]string{}
+	for _, c := range r.Checks {
+		if c.Outcome != result.Pass {
+			out[c.ID] = c.Message
+		}
+	}
+	return out
+}

@@ -1,0 +1,242 @@
+package runner
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/labgrade/labgrade/grader/apply"
+	"github.com/labgrade/labgrade/grader/lab"
+	"github.com/labgrade/labgrade/grader/result"
+)
+
+// Setup says what happens to a grading's namespace before the submission.
+type Setup int
+
+const (
+	// Fresh creates the namespace, or empties it when it exists, and
+	// applies the lab's setup: the grade is what a new cluster would give.
+	Fresh Setup = iota
+	// AsIs grades the namespace as it stands (labgrade check); the
+	// submission, if any, is still applied.
+	AsIs
+)
+
+// Grading is one submission to grade in a session.
+type Grading struct {
+	// Namespace to grade in; "" is the lab's own (spec.namespace). The
+	// lab's manifests and the submission's that name the lab's namespace
+	// are moved into it; any other namespace is refused.
+	Namespace string
+	// Submission is the learner's directory; "" applies nothing.
+	Submission string
+	// Name names the submission in the result and on progress lines
+	// ("" = none, for a lone grading).
+	Name  string
+	Setup Setup
+	// Select narrows the checks (--only, --skip, --quick); a grading that
+	// leaves any out is a partial grade.
+	Select Selection
+}
+
+// grading is one Grade or Prepare under way.
+type grading struct {
+	s     *Session
+	g     Grading
+	ns    string
+	res   *result.Result
+	start time.Time
+	// declared are the submission's objects by Kind/name, with where each
+	// is written.
+	declared map[string]apply.Object
+}
+
+// Grade prepares the grading's namespace, applies the submission and runs
+// the checks. It always returns a result: an environment failure (or
+// Ctrl-C) is its EnvironmentError, which gives exit code 2.
+func (s *Session) Grade(ctx context.Context, g Grading) *result.Result {
+	return s.grade(ctx, g, true)
+}
+
+// Prepare is Grade without the checks (labgrade up).
+func (s *Session) Prepare(ctx context.Context, g Grading) *result.Result {
+	return s.grade(ctx, g, false)
+}
+
+func (s *Session) grade(ctx context.Context, g Grading, checks bool) *result.Result {
+	gr := &grading{s: s, g: g, ns: cmp.Or(g.Namespace, s.opts.Lab.Spec.Namespace), start: time.Now()}
+	gr.res = s.newResult(g)
+	gr.res.Namespace = gr.ns
+	if err := gr.run(ctx, checks); err != nil {
+		s.fail(ctx, gr.res, err)
+	}
+	s.mu.Lock()
+	gr.res.Environment = s.env
+	s.mu.Unlock()
+	gr.res.DurationSeconds = seconds(time.Since(gr.start))
+	gr.res.Tally()
+	return gr.res
+}
+
+// newResult is a result with the lab, the session's environment and the
+// session's steps so far.
+func (s *Session) newResult(g Grading) *result.Result {
+	l := s.opts.Lab
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return &result.Result{
+		Lab: l.Name(), Title: l.Spec.Title, PassingScore: l.Spec.PassingScore,
+		Submission: g.Name, Environment: s.env,
+		Phases: append([]result.Phase(nil), s.phases...),
+	}
+}
+
+func (gr *grading) progress(format string, a ...any) {
+	if gr.g.Name != "" {
+		format = "[" + gr.g.Name + "] " + format
+	}
+	gr.s.progress(format, a...)
+}
+
+func (gr *grading) phase(name string, fn func() error) error {
+	t := time.Now()
+	err := fn()
+	gr.res.Phases = append(gr.res.Phases, result.Phase{Name: name, Seconds: seconds(time.Since(t))})
+	if err == nil {
+		gr.progress("%s done in %.1fs", name, time.Since(t).Seconds())
+	}
+	return err
+}
+
+func (gr *grading) run(ctx context.Context, checks bool) error {
+	s := gr.s
+	graded := s.opts.Lab
+	if checks {
+		var err error
+		// before any cluster work: a bad selection is refused at once
+		if graded, err = gr.selectChecks(); err != nil {
+			return err
+		}
+	}
+	if gr.g.Submission != "" {
+		if st, err := os.Stat(gr.g.Submission); err != nil || !st.IsDir() {
+			return fmt.Errorf("submission directory %s not found", gr.g.Submission)
+		}
+	}
+	if s.clients == nil {
+		return fmt.Errorf("the session has no cluster")
+	}
+	if gr.g.Setup == Fresh {
+		if err := s.ensureImages(ctx); err != nil {
+			return err
+		}
+		if err := gr.phase("namespace", func() error { return gr.resetNamespace(ctx) }); err != nil {
+			return err
+		}
+		if err := gr.phase("setup", func() error { return gr.applySetup(ctx) }); err != nil {
+			return err
+		}
+	}
+	if gr.g.Submission != "" {
+		if err := gr.phase("submission", func() error { return gr.applySubmission(ctx) }); err != nil {
+			return err
+		}
+	}
+	if !checks {
+		return nil
+	}
+	return gr.phase("checks", func() error {
+		gr.res.Checks = runChecks(ctx, s.clients, graded, gr.ns, gr.declared, gr.progress)
+		return ctx.Err()
+	})
+}
+
+// selectChecks applies the grading's selection: it returns the lab with
+// only the checks to grade, records what is left out in the result, and
+// says so.
+func (gr *grading) selectChecks() (*lab.Lab, error) {
+	l, sel := gr.s.opts.Lab, gr.g.Select
+	if sel.IsZero() {
+		return l, nil
+	}
+	p, err := sel.Plan(l)
+	if err != nil {
+		return nil, err
+	}
+	for _, n := range p.Notes {
+		gr.progress("checks: %s", n)
+	}
+	if len(p.LeftOut) == 0 {
+		return l, nil
+	}
+	gr.res.Skipped, gr.res.SkippedPoints, gr.res.Selection = p.LeftOut, p.LeftOutPoints, sel.String()
+	gr.progress("checks: left out (run without %s for the full grade): %s", gr.res.Selection, strings.Join(p.LeftOut, ", "))
+	graded := *l
+	graded.Spec.Checks = p.Run
+	return &graded, nil
+}
+
+func (gr *grading) resetNamespace(ctx context.Context) error {
+	c := gr.s.clients
+	if gr.s.firstUse(gr.ns) {
+		return c.EnsureNamespace(ctx, gr.ns) // a new cluster has nothing in it
+	}
+	gr.progress("namespace: resetting %s", gr.ns)
+	return c.ResetNamespace(ctx, gr.ns, 2*time.Minute)
+}
+
+func (gr *grading) applySetup(ctx context.Context) error {
+	s, l := gr.s, gr.s.opts.Lab
+	for _, st := range l.Spec.Setup {
+		objs, err := apply.Read(filepath.Join(l.Dir, st.Apply))
+		if err != nil {
+			return fmt.Errorf("lab %s: setup %s: %w", l.Name(), st.Apply, err)
+		}
+		if err := apply.Retarget(objs, l.Spec.Namespace, gr.ns); err != nil {
+			return fmt.Errorf("lab %s: setup %s:\n%w", l.Name(), st.Apply, err)
+		}
+		err = s.retry(ctx, "applying setup "+st.Apply, 3, transient,
+			fmt.Sprintf("the cluster may be unhealthy: remove it with 'labgrade down %s' and run again", l.Name()), func() error {
+				return s.provider.Apply(ctx, s.clients, objs, gr.ns)
+			})
+		if err != nil {
+			return fmt.Errorf("lab %s: setup %s could not be applied:\n%w", l.Name(), st.Apply, err)
+		}
+		gr.progress("setup: applied %d objects from %s", len(objs), st.Apply)
+	}
+	return nil
+}
+
+// applySubmission applies the learner's manifests. What the API server
+// refuses, and objects in a namespace other than the lab's, are the
+// learner's problem, reported and graded (the checks then fail), not an
+// environment error.
+func (gr *grading) applySubmission(ctx context.Context) error {
+	s, l := gr.s, gr.s.opts.Lab
+	// A broken variant's expect.yaml describes the variant; it is never
+	// part of what is applied.
+	objs, err := apply.Read(gr.g.Submission, lab.ExpectFileName)
+	if err != nil {
+		gr.res.Problems = append(gr.res.Problems, strings.Split(err.Error(), "\n")...)
+	}
+	if err := apply.Retarget(objs, l.Spec.Namespace, gr.ns); err != nil {
+		gr.res.Problems = append(gr.res.Problems, strings.Split(err.Error(), "\n")...)
+		objs = apply.InNamespace(objs, gr.ns)
+	}
+	gr.declared = map[string]apply.Object{}
+	for _, o := range objs {
+		gr.declared[o.Ref()] = o
+	}
+	if err := s.provider.Apply(ctx, s.clients, objs, gr.ns); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		gr.res.Problems = append(gr.res.Problems, strings.Split(err.Error(), "\n")...)
+	}
+	gr.progress("submission: applied %d objects from %s", len(objs), gr.g.Submission)
+	return nil
+}
