@@ -23,7 +23,10 @@ type fakeProvider struct {
 	calls   []string
 }
 
-func (f *fakeProvider) Exists(string) (bool, error) { f.calls = append(f.calls, "exists"); return f.exists, nil }
+func (f *fakeProvider) Exists(string) (bool, error) {
+	f.calls = append(f.calls, "exists")
+	return f.exists, nil
+}
 func (f *fakeProvider) Create(context.Context, string, string, string, cluster.Options) error {
 	f.calls = append(f.calls, "create")
 	return nil
