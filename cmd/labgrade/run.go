@@ -87,7 +87,8 @@ func (f *gradeFlags) report(cmd *cobra.Command, res *result.Result) error {
 		return err
 	}
 	if res.EnvironmentError != "" {
-		fmt.Fprintln(cmd.ErrOrStderr(), "labgrade: could not grade:", res.EnvironmentError)
+		// it may quote what the API server said of the learner's objects
+		fmt.Fprintln(cmd.ErrOrStderr(), "labgrade: could not grade:", report.SafeLines(res.EnvironmentError))
 	}
 	if code := res.ExitCode(); code != 0 {
 		return exitError{code}

@@ -40,7 +40,7 @@ func TestReadProblems(t *testing.T) {
 	require.NoError(t, os.WriteFile(filepath.Join(dir, "noname.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\n"), 0o644))
 	objs, err := Read(dir)
 	require.Error(t, err)
-	assert.Contains(t, err.Error(), filepath.Join(dir, "bad.yaml")+": YAML syntax")
+	assert.Contains(t, err.Error(), filepath.Join(dir, "bad.yaml")+":5: YAML syntax", "a syntax error names its line")
 	assert.Contains(t, err.Error(), filepath.Join(dir, "noname.yaml")+":1: ConfigMap has no metadata.name")
 	assert.Len(t, objs, 1, "what could be read is still returned")
 }

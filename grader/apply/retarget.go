@@ -8,14 +8,47 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 )
 
+// Refusal is an object (or, with Object empty, a whole file) that is not
+// applied, with where it is written and why.
+type Refusal struct {
+	File   string
+	Line   int
+	Object string // Kind/name, "" for a whole file
+	Why    string
+}
+
+// String is "file:line: Kind/name: why", leaving out what is unknown.
+func (r Refusal) String() string {
+	s := r.File
+	if r.Line > 0 {
+		s += fmt.Sprintf(":%d", r.Line)
+	}
+	if r.Object != "" {
+		s += ": " + r.Object
+	}
+	return s + ": " + r.Why
+}
+
+// RefusalsError is rs as one error, a refusal a line; nil when rs is empty.
+func RefusalsError(rs []Refusal) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	lines := make([]string, len(rs))
+	for i, r := range rs {
+		lines[i] = r.String()
+	}
+	return errors.New(strings.Join(lines, "\n"))
+}
+
 // Retarget moves objects that name the lab's namespace (from) into the
 // namespace a grading uses (to), so that several gradings of one lab share
 // a cluster: metadata.namespace, a Namespace object of that name, and the
-// namespace of ServiceAccount subjects in role bindings. An object that
-// names any other namespace is left as it is and reported (file:line:
-// Kind/name: why); a grading's objects live in its namespace alone.
-func Retarget(objs []Object, from, to string) error {
-	var problems []string
+// namespace of ServiceAccount subjects in role bindings. It returns the
+// objects to apply, and refuses, leaving them as written and out of kept,
+// those that name any other namespace: a grading's objects live in its
+// namespace alone.
+func Retarget(objs []Object, from, to string) (kept []Object, refused []Refusal) {
 	for i := range objs {
 		o := &objs[i]
 		switch ns := o.GetNamespace(); ns {
@@ -23,8 +56,8 @@ func Retarget(objs []Object, from, to string) error {
 		case from:
 			o.SetNamespace(to)
 		default:
-			problems = append(problems, fmt.Sprintf("%s: %s: names namespace %q; the lab's objects live in its namespace %q (leave metadata.namespace out)",
-				o.Where(), o.Ref(), ns, from))
+			refused = append(refused, Refusal{File: o.File, Line: o.Line, Object: o.Ref(),
+				Why: fmt.Sprintf("names namespace %q; the lab's objects live in its namespace %q (leave metadata.namespace out)", ns, from)})
 			continue
 		}
 		gv := o.GroupVersionKind()
@@ -34,11 +67,9 @@ func Retarget(objs []Object, from, to string) error {
 		case gv.Group == "rbac.authorization.k8s.io" && (o.GetKind() == "RoleBinding" || o.GetKind() == "ClusterRoleBinding"):
 			retargetSubjects(o.Unstructured, from, to)
 		}
+		kept = append(kept, *o)
 	}
-	if len(problems) > 0 {
-		return errors.New(strings.Join(problems, "\n"))
-	}
-	return nil
+	return kept, refused
 }
 
 func retargetSubjects(u *unstructured.Unstructured, from, to string) {
@@ -52,16 +83,4 @@ func retargetSubjects(u *unstructured.Unstructured, from, to string) {
 		}
 	}
 	_ = unstructured.SetNestedSlice(u.Object, subjects, "subjects")
-}
-
-// InNamespace keeps the objects that name no namespace or ns: what is
-// left to apply once Retarget has refused the others.
-func InNamespace(objs []Object, ns string) []Object {
-	var out []Object
-	for _, o := range objs {
-		if n := o.GetNamespace(); n == "" || n == ns {
-			out = append(out, o)
-		}
-	}
-	return out
 }

@@ -26,9 +26,12 @@ func TestRetarget(t *testing.T) {
 			}}),
 		obj(t, map[string]any{"apiVersion": "apps/v1", "kind": "Deployment", "metadata": map[string]any{"name": "escape", "namespace": "kube-system"}}),
 	}
-	err := Retarget(objs, "ml-serving", "ml-serving-7")
-	require.Error(t, err)
-	assert.Equal(t, `sub/a.yaml:3: Deployment/escape: names namespace "kube-system"; the lab's objects live in its namespace "ml-serving" (leave metadata.namespace out)`, err.Error())
+	kept, refused := Retarget(objs, "ml-serving", "ml-serving-7")
+	require.Len(t, refused, 1)
+	assert.Equal(t, Refusal{File: "sub/a.yaml", Line: 3, Object: "Deployment/escape",
+		Why: `names namespace "kube-system"; the lab's objects live in its namespace "ml-serving" (leave metadata.namespace out)`}, refused[0])
+	assert.Equal(t, `sub/a.yaml:3: Deployment/escape: names namespace "kube-system"; the lab's objects live in its namespace "ml-serving" (leave metadata.namespace out)`,
+		RefusalsError(refused).Error())
 
 	assert.Equal(t, "", objs[0].GetNamespace(), "no namespace: Apply puts it in the grading's")
 	assert.Equal(t, "ml-serving-7", objs[1].GetNamespace())
@@ -39,13 +42,22 @@ func TestRetarget(t *testing.T) {
 	assert.Nil(t, subjects[2].(map[string]any)["namespace"])
 	assert.Equal(t, "kube-system", objs[4].GetNamespace(), "a refused object is left as written")
 
-	kept := InNamespace(objs, "ml-serving-7")
-	assert.Len(t, kept, 4)
+	require.Len(t, kept, 4, "the refused object is not kept")
 	for _, o := range kept {
 		assert.NotEqual(t, "escape", o.GetName())
 	}
+	assert.Equal(t, "ml-serving-7", kept[1].GetNamespace(), "kept objects are the retargeted ones")
 
 	same := []Object{obj(t, map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "named", "namespace": "ml-serving"}})}
-	assert.NoError(t, Retarget(same, "ml-serving", "ml-serving"), "grading in the lab's own namespace changes nothing")
+	kept, refused = Retarget(same, "ml-serving", "ml-serving")
+	assert.Empty(t, refused, "grading in the lab's own namespace changes nothing")
+	assert.NoError(t, RefusalsError(refused))
+	assert.Len(t, kept, 1)
 	assert.Equal(t, "ml-serving", same[0].GetNamespace())
+}
+
+func TestRefusalString(t *testing.T) {
+	assert.Equal(t, "sub/link.yaml: a symlink out of the submission", Refusal{File: "sub/link.yaml", Why: "a symlink out of the submission"}.String(), "a whole file")
+	assert.Equal(t, "sub/a.yaml:3: Pod/p: why", Refusal{File: "sub/a.yaml", Line: 3, Object: "Pod/p", Why: "why"}.String())
+	assert.NoError(t, RefusalsError(nil))
 }

@@ -273,7 +273,9 @@ func ReachProbe(ctx context.Context, image string) (Candidate, error) {
 	if err != nil {
 		return Candidate{}, err
 	}
-	wctx, cancel := context.WithTimeout(ctx, 15*time.Second)
+	// socat answers within a second of its start; the margin is for a
+	// loaded host
+	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	return await(wctx, cands, probePort, 100*time.Millisecond, stillRunning(c), bannerReady)
 }

@@ -40,6 +40,16 @@ func Load(dir string) (*Lab, error) {
 // Parse reads a lab from data; file names it in messages, dir is the lab
 // directory that relative paths in it are resolved against.
 func Parse(file, dir string, data []byte) (*Lab, error) {
+	l, err := parse(file, dir, data)
+	if e, ok := err.(*Error); ok { // messages quote values: keep them one printable line
+		for i := range e.Problems {
+			e.Problems[i].Msg = printable(e.Problems[i].Msg)
+		}
+	}
+	return l, err
+}
+
+func parse(file, dir string, data []byte) (*Lab, error) {
 	w := &strictWalker{file: file, pos: map[string]position{}}
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	var doc yaml.Node
@@ -91,6 +101,7 @@ func yamlSyntaxProblem(file string, err error) Problem {
 // (a kind may give its check a timeout that fits its run), then what every
 // check has.
 func applyDefaults(l *spec.Lab) {
+	l.Spec.Submission.Limits = l.Spec.Submission.Limits.WithDefaults()
 	for i := range l.Spec.Checks {
 		c := &l.Spec.Checks[i]
 		for _, k := range c.Given() { // one, unless validation will refuse the check

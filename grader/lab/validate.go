@@ -52,6 +52,9 @@ func (v *validator) validate() {
 	if s.PassingScore < 0 || s.PassingScore > 100 {
 		v.add("spec.passingScore", "spec.passingScore is a percentage: 0 to 100, not %d", s.PassingScore)
 	}
+	for _, p := range s.Submission.Limits.Problems() {
+		v.add("spec.submission.limits."+p.Field, "%s", p.Msg)
+	}
 	for i, img := range s.Cluster.Images {
 		v.image(fmt.Sprintf("spec.cluster.images[%d]", i), img)
 	}

@@ -2,10 +2,13 @@ package report
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/labgrade/labgrade/grader/result"
 )
@@ -34,7 +37,10 @@ type Options struct {
 }
 
 // Emit writes r to stdout in the chosen format and to the report files.
-// Everything learner-facing is redacted (hidden checks' details removed).
+// Everything learner-facing is redacted (hidden checks' details removed),
+// and every writer prints r's strings through Safe. A run that could not
+// grade (verdict error) writes no Gradescope results (see ErrNotGraded)
+// and removes any at that path.
 func Emit(stdout io.Writer, r *result.Result, o Options) error {
 	shown := Redact(r)
 	switch o.Format {
@@ -60,7 +66,15 @@ func Emit(stdout io.Writer, r *result.Result, o Options) error {
 		}
 	}
 	if o.GradescopePath != "" {
-		if err := writeFile(o.GradescopePath, func(w io.Writer) error { return Gradescope(w, shown) }); err != nil {
+		if notGraded(shown) {
+			// Not graded: no results.json, so that Gradescope says the
+			// autograder failed rather than record a grade (ErrNotGraded);
+			// nor one left from an earlier run. The other outputs still
+			// say why.
+			if err := os.Remove(o.GradescopePath); err != nil && !errors.Is(err, fs.ErrNotExist) {
+				return fmt.Errorf("removing %s: %w", o.GradescopePath, err)
+			}
+		} else if err := writeFile(o.GradescopePath, func(w io.Writer) error { return Gradescope(w, shown) }); err != nil {
 			return err
 		}
 	}
@@ -90,7 +104,8 @@ func Emit(stdout io.Writer, r *result.Result, o Options) error {
 
 // Artifacts writes the full result for staff into dir: result.json,
 // junit.xml and scorecard.txt with hidden checks' details, and
-// diagnostics/<check>.json for every check that has diagnostics.
+// diagnostics/<check>.json for every check that has diagnostics. Staff
+// files are unredacted, not unsafe: their strings go through Safe too.
 func Artifacts(dir string, r *result.Result) error {
 	if err := os.MkdirAll(filepath.Join(dir, "diagnostics"), 0o755); err != nil {
 		return fmt.Errorf("artifacts: %w", err)
@@ -105,12 +120,12 @@ func Artifacts(dir string, r *result.Result) error {
 			return err
 		}
 	}
-	for _, c := range r.Checks {
+	for _, c := range sanitize(r).Checks {
 		if c.Diagnostics == nil {
 			continue
 		}
 		d := c.Diagnostics
-		if err := writeFile(filepath.Join(dir, "diagnostics", c.ID+".json"), func(w io.Writer) error {
+		if err := writeFile(filepath.Join(dir, "diagnostics", fileName(c.ID)+".json"), func(w io.Writer) error {
 			enc := json.NewEncoder(w)
 			enc.SetIndent("", "  ")
 			return enc.Encode(d)
@@ -128,7 +143,20 @@ func writeFile(path string, write func(io.Writer) error) error {
 	}
 	if err := write(f); err != nil {
 		f.Close()
+		os.Remove(path) // no half-written report for a CI job to read
 		return fmt.Errorf("writing report %s: %w", path, err)
 	}
 	return f.Close()
+}
+
+// fileName is id as a file name: a check id is lower-case letters, digits
+// and '-' (the lab schema), and anything else becomes '_', so no id names
+// a path outside the directory.
+func fileName(id string) string {
+	return strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' {
+			return r
+		}
+		return '_'
+	}, id)
 }

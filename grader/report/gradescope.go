@@ -3,8 +3,10 @@ package report
 import (
 	"cmp"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/labgrade/labgrade/grader/result"
 )
@@ -32,21 +34,46 @@ type gradescopeTest struct {
 	Tags       []string `json:"tags,omitempty"`
 }
 
+// ErrNotGraded: a run that could not grade (verdict error: an environment
+// error, or a check the environment or the lab broke) has no Gradescope
+// score. Gradescope records whatever score results.json holds as the
+// learner's grade; with no results.json it marks the submission "The
+// autograder failed to execute correctly" and records none, which is what
+// such a run is (docs/report-schema.md).
+var ErrNotGraded = errors.New("the run could not grade (verdict error): no Gradescope results are written, so Gradescope reports the autograder failed instead of recording a grade")
+
+// notGraded: r's score must not be taken for a grade.
+func notGraded(r *result.Result) bool {
+	return r.EnvironmentError != "" || r.Verdict == result.Errored
+}
+
 // Gradescope writes r as Gradescope's results.json. Give it a redacted
-// result: what it writes is shown to learners.
+// result: what it writes is shown to learners. A partial grade and a run
+// that could not grade are refused (nothing is written): Gradescope would
+// record either score as the grade.
 func Gradescope(w io.Writer, r *result.Result) error {
 	if len(r.Skipped) > 0 {
 		// Gradescope records the score as the grade; a partial one would
 		// be taken for the learner's mark
 		return fmt.Errorf("a partial grade (%d checks left out by %s) is not written as Gradescope results", len(r.Skipped), cmp.Or(r.Selection, "the selection"))
 	}
+	if notGraded(r) {
+		return ErrNotGraded
+	}
+	r = sanitize(r)
 	out := gradescopeResults{
 		Score: r.Score, ExecutionTime: int(r.DurationSeconds + 0.5), OutputFormat: "text", Visibility: "visible",
-		Output: verdictLine(r),
+		Output: verdictLine(r), Tests: []gradescopeTest{},
 	}
-	if r.EnvironmentError != "" {
-		out.Output = "labgrade could not grade this submission: " + r.EnvironmentError +
-			"\nThis is a fault of the grading environment, not of your work; the course staff will rerun it."
+	if text := submissionText(r); text != "" {
+		// number 0: before the checks, whose numbers stay the same from
+		// one submission to the next
+		t := gradescopeTest{Name: "Your submission", Number: "0", Status: "passed", Visibility: "visible",
+			Output: text, Tags: []string{"submission"}}
+		if len(r.Refused) > 0 {
+			t.Status = "failed"
+		}
+		out.Tests = append(out.Tests, t)
 	}
 	for i, c := range r.Checks {
 		t := gradescopeTest{
@@ -69,12 +96,31 @@ func Gradescope(w io.Writer, r *result.Result) error {
 	return enc.Encode(out)
 }
 
+// submissionText lists what was refused from the submission and the
+// problems applying it, one a line; "" when there are none.
+func submissionText(r *result.Result) string {
+	var b strings.Builder
+	if len(r.Refused) > 0 {
+		b.WriteString(refusedHeading(r) + "\n")
+		for _, rf := range r.Refused {
+			b.WriteString(rf.String() + "\n")
+		}
+	}
+	if len(r.Problems) > 0 {
+		b.WriteString("Problems applying your work:\n")
+		for _, p := range r.Problems {
+			b.WriteString(p + "\n")
+		}
+	}
+	return strings.TrimSuffix(b.String(), "\n")
+}
+
 // verdictLine is the run's one-line outcome.
 func verdictLine(r *result.Result) string {
 	v := "PASSED"
 	switch r.Verdict {
 	case result.NotPassed:
-		v = "NOT PASSED"
+		v = "NOT PASSED" + refusedNote(r)
 	case result.Errored:
 		v = "NOT GRADED (environment error)"
 	case result.Partial:

@@ -5,6 +5,7 @@ import (
 	"encoding/xml"
 	"fmt"
 	"io"
+	"strings"
 
 	"github.com/labgrade/labgrade/grader/result"
 )
@@ -13,6 +14,11 @@ import (
 // actions and Jenkins accept): one testsuite per lab, one testcase per
 // check, a <failure> for fail and an <error> for error, and a <skipped>
 // testcase per check a partial run left out, so CI shows it was partial.
+// Two testcases come before the checks when there is something to say: a
+// "submission" testcase, failed when anything was refused (listed), with
+// the problems applying the submission as its <system-out>; and an
+// "environment" testcase with an <error> when the run could not grade, so
+// no CI reporter shows such a run as green.
 type junitSuites struct {
 	XMLName  xml.Name     `xml:"testsuites"`
 	Name     string       `xml:"name,attr"`
@@ -47,6 +53,7 @@ type junitCase struct {
 	Failure   *junitProblem `xml:"failure,omitempty"`
 	Error     *junitProblem `xml:"error,omitempty"`
 	Skipped   *junitSkipped `xml:"skipped,omitempty"`
+	SystemOut string        `xml:"system-out,omitempty"`
 }
 
 type junitSkipped struct {
@@ -59,13 +66,38 @@ type junitProblem struct {
 	Text    string `xml:",chardata"`
 }
 
-// JUnit writes r as JUnit XML.
+// JUnit writes r as JUnit XML, every string through Safe; encoding/xml
+// escapes the rest, and writes U+FFFD for what XML cannot hold.
 func JUnit(w io.Writer, r *result.Result) error {
+	r = sanitize(r)
 	s := junitSuite{Name: r.Lab, Tests: len(r.Checks), Time: secs(r.DurationSeconds),
 		Properties: []junitProperty{
 			{"score", fmt.Sprint(r.Score)}, {"maxScore", fmt.Sprint(r.MaxScore)},
 			{"passingScore", fmt.Sprint(r.PassingScore)}, {"verdict", string(r.Verdict)},
 		}}
+	if len(r.Refused) > 0 || len(r.Problems) > 0 {
+		tc := junitCase{Name: "submission", Classname: "labgrade." + r.Lab, Time: secs(0)}
+		if len(r.Refused) > 0 {
+			s.Failures++
+			lines := make([]string, len(r.Refused))
+			for i, rf := range r.Refused {
+				lines[i] = rf.String()
+			}
+			tc.Failure = &junitProblem{Message: refusedHeading(r), Type: "refused", Text: strings.Join(lines, "\n")}
+		}
+		if len(r.Problems) > 0 {
+			tc.SystemOut = "Problems applying your work:\n" + strings.Join(r.Problems, "\n")
+		}
+		s.Tests++
+		s.Cases = append(s.Cases, tc)
+	}
+	if r.EnvironmentError != "" {
+		first, _, _ := strings.Cut(r.EnvironmentError, "\n")
+		s.Tests++
+		s.Errors++
+		s.Cases = append(s.Cases, junitCase{Name: "environment", Classname: "labgrade." + r.Lab, Time: secs(0),
+			Error: &junitProblem{Message: "labgrade could not grade (not the learner's fault): " + first, Type: "environment", Text: r.EnvironmentError}})
+	}
 	for _, c := range r.Checks {
 		tc := junitCase{Name: fmt.Sprintf("%s: %s", c.ID, c.Title), Classname: "labgrade." + r.Lab, Time: secs(c.DurationSeconds)}
 		text := c.Message

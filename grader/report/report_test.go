@@ -85,15 +85,28 @@ func TestJUnit(t *testing.T) {
 	golden(t, "junit.xml.golden", b.Bytes())
 	var doc junitSuites
 	require.NoError(t, xml.Unmarshal(b.Bytes(), &doc), "well-formed XML")
-	assert.Equal(t, 4, doc.Tests)
+	assert.Equal(t, 5, doc.Tests, "four checks and the submission's problems")
 	assert.Equal(t, 2, doc.Failures)
 	assert.Equal(t, 1, doc.Errors)
+	sub := doc.Suites[0].Cases[0]
+	assert.Equal(t, "submission", sub.Name)
+	assert.Nil(t, sub.Failure, "a problem applying the submission is shown, not a failure by itself")
+	assert.Contains(t, sub.SystemOut, "submission/deploy.yaml:3: Deployment/model: spec.replicas: Invalid value: -1")
 	assert.NotContains(t, b.String(), "concealed")
+}
+
+// gradedSample is sample without the errored check (Gradescope writes no
+// score for a run that could not grade).
+func gradedSample() *result.Result {
+	r := sample()
+	r.Checks[3].Outcome = result.Fail
+	r.Tally()
+	return r
 }
 
 func TestGradescope(t *testing.T) {
 	var b bytes.Buffer
-	require.NoError(t, Gradescope(&b, Redact(sample())))
+	require.NoError(t, Gradescope(&b, Redact(gradedSample())))
 	golden(t, "results.json.golden", b.Bytes())
 	var back struct {
 		Score int `json:"score"`
@@ -106,13 +119,20 @@ func TestGradescope(t *testing.T) {
 		} `json:"tests"`
 	}
 	require.NoError(t, json.Unmarshal(b.Bytes(), &back))
-	require.Len(t, back.Tests, 4)
+	require.Len(t, back.Tests, 5, "the submission's problems, then the four checks")
 	assert.Equal(t, 10, back.Score)
-	assert.Equal(t, "after_published", back.Tests[2].Visibility, "hidden check")
-	assert.Empty(t, back.Tests[2].Output)
-	assert.Equal(t, "visible", back.Tests[1].Visibility)
-	assert.Contains(t, back.Tests[1].Output, "seen: pod model-1")
+	assert.Equal(t, "Your submission", back.Tests[0].Name)
+	assert.Equal(t, 0, back.Tests[0].MaxScore, "worth nothing: it only shows")
+	assert.Contains(t, back.Tests[0].Output, "submission/deploy.yaml:3: Deployment/model: spec.replicas: Invalid value: -1")
+	assert.Equal(t, "after_published", back.Tests[3].Visibility, "hidden check")
+	assert.Empty(t, back.Tests[3].Output)
+	assert.Equal(t, "visible", back.Tests[2].Visibility)
+	assert.Contains(t, back.Tests[2].Output, "seen: pod model-1")
 	assert.NotContains(t, b.String(), "concealed")
+
+	b.Reset()
+	assert.ErrorIs(t, Gradescope(&b, Redact(sample())), ErrNotGraded, "a check the environment broke: no score to record")
+	assert.Empty(t, b.String())
 }
 
 func TestGitHub(t *testing.T) {
@@ -175,15 +195,16 @@ var junitSchema = map[string]struct {
 // TestJUnitMatchesSchema walks the XML and holds every element and
 // attribute to the schema; counts and times must be numbers.
 func TestJUnitMatchesSchema(t *testing.T) {
-	for name, r := range map[string]*result.Result{"environment error": sample(), "partial": partialSample()} {
+	env := sample()
+	env.EnvironmentError = "kind create failed"
+	env.Tally()
+	for name, r := range map[string]*result.Result{"environment error": env, "partial": partialSample(),
+		"refused": refusedSample(), "environment error before any check": envSample()} {
 		t.Run(name, func(t *testing.T) { junitMatchesSchema(t, r) })
 	}
 }
 
 func junitMatchesSchema(t *testing.T, r *result.Result) {
-	if r.Verdict != result.Partial {
-		r.EnvironmentError = "kind create failed"
-	}
 	var b bytes.Buffer
 	require.NoError(t, JUnit(&b, Redact(r)))
 	dec := xml.NewDecoder(&b)
@@ -230,7 +251,14 @@ func junitMatchesSchema(t *testing.T, r *result.Result) {
 			stack = stack[:len(stack)-1]
 		}
 	}
-	assert.Equal(t, len(r.Checks)+len(r.Skipped), cases, "one testcase per check, run or left out")
+	want := len(r.Checks) + len(r.Skipped)
+	if len(r.Refused)+len(r.Problems) > 0 {
+		want++ // submission
+	}
+	if r.EnvironmentError != "" {
+		want++ // environment
+	}
+	assert.Equal(t, want, cases, "one testcase per check, run or left out, and for the submission and the environment when they have something to say")
 }
 
 func TestChanges(t *testing.T) {

@@ -8,10 +8,11 @@ import (
 	"github.com/labgrade/labgrade/grader/result"
 )
 
-// Terminal writes the scorecard a person reads: per check a mark (✓ pass,
-// ✗ fail, ! error), points, title, and for checks that did not pass the
-// reason and the first hint; then the total and the verdict. Color adds
-// ANSI colours (for a TTY only).
+// Terminal writes the scorecard a person reads: first what was refused
+// from the submission, if anything; per check a mark (✓ pass, ✗ fail,
+// ! error), points, title, and for checks that did not pass the reason and
+// the first hint; then the total and the verdict. Color adds ANSI colours
+// (for a TTY only). Every string of r is printed through Safe.
 func Terminal(w io.Writer, r *result.Result, color bool) error {
 	paint := func(code, s string) string {
 		if !color {
@@ -19,8 +20,17 @@ func Terminal(w io.Writer, r *result.Result, color bool) error {
 		}
 		return "\x1b[" + code + "m" + s + "\x1b[0m"
 	}
+	r = sanitize(r)
 	var b strings.Builder
 	fmt.Fprintf(&b, "\n%s  %s\n\n", paint("1", "labgrade · "+r.Lab), r.Title)
+	if len(r.Refused) > 0 {
+		// first: nothing below counts while any is there
+		fmt.Fprintf(&b, "  %s %s\n", paint("31", "✗"), paint("1", refusedHeading(r)))
+		for _, rf := range r.Refused {
+			fmt.Fprintf(&b, "    %s\n", rf)
+		}
+		b.WriteString("\n")
+	}
 	width := 1
 	for _, c := range r.Checks {
 		width = max(width, len(fmt.Sprint(c.MaxPoints)))
@@ -67,12 +77,13 @@ func Terminal(w io.Writer, r *result.Result, color bool) error {
 		}
 	}
 	if r.EnvironmentError != "" {
-		fmt.Fprintf(&b, "\n  %s %s\n", paint("33", "! could not grade:"), r.EnvironmentError)
+		// its continuation lines indented: none starts a line of its own
+		fmt.Fprintf(&b, "\n  %s %s\n", paint("33", "! could not grade:"), strings.ReplaceAll(r.EnvironmentError, "\n", "\n    "))
 	}
 	verdict := paint("1;32", "PASSED")
 	switch r.Verdict {
 	case result.NotPassed:
-		verdict = paint("1;31", "NOT PASSED")
+		verdict = paint("1;31", "NOT PASSED"+refusedNote(r))
 	case result.Errored:
 		verdict = paint("1;33", "ERROR (not graded: environment or lab problem)")
 	case result.Partial:
@@ -96,4 +107,17 @@ func fullGradeHint(r *result.Result) string {
 		return "not a full grade"
 	}
 	return "run without " + r.Selection + " for the full grade"
+}
+
+// refusedHeading introduces the refused objects and files.
+func refusedHeading(r *result.Result) string {
+	return fmt.Sprintf("Refused from your submission (%d, not applied; the run cannot pass until each is fixed or removed):", len(r.Refused))
+}
+
+// refusedNote says why a run with refusals did not pass.
+func refusedNote(r *result.Result) string {
+	if len(r.Refused) == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d refused from the submission)", len(r.Refused))
 }

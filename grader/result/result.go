@@ -3,6 +3,8 @@
 // documented, versioned report schema (docs/report-schema.md).
 package result
 
+import "fmt"
+
 // SchemaVersion of the JSON report. Bump it on any incompatible change.
 const SchemaVersion = 1
 
@@ -89,6 +91,32 @@ type Environment struct {
 	LabDigest string `json:"labDigest,omitempty"`
 }
 
+// Refusal is an object or a file of the submission that labgrade refused
+// before applying anything: it is not applied, and the learner has to fix
+// or remove it.
+type Refusal struct {
+	// File and Line are where the submission has it (Line 0: the whole
+	// file, or unknown).
+	File string `json:"file"`
+	Line int    `json:"line,omitempty"`
+	// Object is Kind/name, empty when a whole file is refused.
+	Object string `json:"object,omitempty"`
+	// Why it was refused and what to do.
+	Why string `json:"why"`
+}
+
+// String is "file:line: Kind/name: why", leaving out what is unknown.
+func (r Refusal) String() string {
+	s := r.File
+	if r.Line > 0 {
+		s += fmt.Sprintf(":%d", r.Line)
+	}
+	if r.Object != "" {
+		s += ": " + r.Object
+	}
+	return s + ": " + r.Why
+}
+
 // Verdict of a run.
 type Verdict string
 
@@ -131,6 +159,11 @@ type Result struct {
 	// Selection is how the checks were picked (e.g. "--quick"), set when
 	// some were left out: it tells how to get the full grade.
 	Selection string `json:"selection,omitempty"`
+	// Refused are the objects and files of the submission labgrade would
+	// not apply (an object in another namespace, a file it will not read),
+	// in the order found. Any makes the run not pass (verdict not-passed,
+	// unless an environment error makes it error).
+	Refused []Refusal `json:"refused,omitempty"`
 	// Problems are what went wrong outside checks: manifests of the
 	// submission the API server refused (learner's), or an environment
 	// failure (then Verdict is error).
@@ -141,8 +174,10 @@ type Result struct {
 }
 
 // Tally computes score, percent, verdict and passed from the checks. A run
-// passes when no check errored, the percentage reaches the passing score,
-// and every required check passed. A run that left checks out never
+// passes when no check errored, nothing of the submission was refused, the
+// percentage reaches the passing score, and every required check passed. A
+// run with refusals is not-passed (error if the environment also failed).
+// A run that left checks out never
 // passes: it is not-passed when what ran already decides it (a required
 // check did not pass, or the score cannot reach the passing score even if
 // every skipped check passed), else partial.
@@ -171,6 +206,8 @@ func (r *Result) Tally() {
 	switch {
 	case errored:
 		r.Verdict, r.Passed = Errored, false
+	case len(r.Refused) > 0:
+		r.Verdict, r.Passed = NotPassed, false
 	case len(r.Skipped) > 0:
 		r.Verdict, r.Passed = Partial, false
 		best := float64(r.Score+r.SkippedPoints) * 100 / float64(max(1, r.MaxScore+r.SkippedPoints))

@@ -88,3 +88,51 @@ func TestPartial(t *testing.T) {
 	full.Tally()
 	assert.Equal(t, Passed, full.Verdict, "the same checks with nothing left out pass")
 }
+
+// Anything refused from the submission makes the run not pass, whatever
+// the checks scored; an environment error still wins (exit 2, never the
+// learner's failure).
+func TestRefused(t *testing.T) {
+	refused := []Refusal{{File: "sub/rbac.yaml", Line: 3, Object: "ClusterRoleBinding/own", Why: "cluster-scoped"}}
+	mk := func(mod func(*Result), outcomes ...Outcome) *Result {
+		r := &Result{PassingScore: 70, Refused: refused}
+		for i, o := range outcomes {
+			r.Checks = append(r.Checks, Check{ID: string(rune('a' + i)), Outcome: o, MaxPoints: 10, Severity: "recommended"})
+		}
+		if mod != nil {
+			mod(r)
+		}
+		r.Tally()
+		return r
+	}
+	cases := []struct {
+		name    string
+		r       *Result
+		verdict Verdict
+		exit    int
+	}{
+		{"every check passed", mk(nil, Pass, Pass), NotPassed, 1},
+		{"no checks at all", mk(nil), NotPassed, 1},
+		{"a partial grade", mk(func(r *Result) { r.Skipped, r.SkippedPoints = []string{"later"}, 10 }, Pass, Pass), NotPassed, 1},
+		{"an environment error", mk(func(r *Result) { r.EnvironmentError = "kind create failed" }, Pass), Errored, 2},
+		{"an errored check", mk(nil, Pass, Error), Errored, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			assert.Equal(t, c.verdict, c.r.Verdict)
+			assert.Equal(t, c.exit, c.r.ExitCode())
+			assert.False(t, c.r.Passed)
+		})
+	}
+	ok := mk(nil, Pass, Pass)
+	ok.Refused = nil
+	ok.Tally()
+	assert.Equal(t, Passed, ok.Verdict, "the same checks with nothing refused pass")
+	assert.Equal(t, 20, mk(nil, Pass, Pass).Score, "the score is still what the checks earned")
+}
+
+func TestRefusalString(t *testing.T) {
+	assert.Equal(t, "sub/a.yaml:3: Deployment/x: names namespace \"kube-system\"",
+		Refusal{File: "sub/a.yaml", Line: 3, Object: "Deployment/x", Why: `names namespace "kube-system"`}.String())
+	assert.Equal(t, "sub/link.yaml: a symlink out of the submission", Refusal{File: "sub/link.yaml", Why: "a symlink out of the submission"}.String())
+}

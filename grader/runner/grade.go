@@ -196,8 +196,8 @@ func (gr *grading) applySetup(ctx context.Context) error {
 		if err != nil {
 			return fmt.Errorf("lab %s: setup %s: %w", l.Name(), st.Apply, err)
 		}
-		if err := apply.Retarget(objs, l.Spec.Namespace, gr.ns); err != nil {
-			return fmt.Errorf("lab %s: setup %s:\n%w", l.Name(), st.Apply, err)
+		if _, refused := apply.Retarget(objs, l.Spec.Namespace, gr.ns); len(refused) > 0 {
+			return fmt.Errorf("lab %s: setup %s:\n%w", l.Name(), st.Apply, apply.RefusalsError(refused))
 		}
 		err = s.retry(ctx, "applying setup "+st.Apply, 3, transient,
 			fmt.Sprintf("the cluster may be unhealthy: remove it with 'labgrade down %s' and run again", l.Name()), func() error {
@@ -212,20 +212,22 @@ func (gr *grading) applySetup(ctx context.Context) error {
 }
 
 // applySubmission applies the learner's manifests. What the API server
-// refuses, and objects in a namespace other than the lab's, are the
-// learner's problem, reported and graded (the checks then fail), not an
-// environment error.
+// refuses (Problems), and objects in a namespace other than the lab's
+// (Refused, never applied), are the learner's problem, reported and graded,
+// not an environment error.
 func (gr *grading) applySubmission(ctx context.Context) error {
 	s, l := gr.s, gr.s.opts.Lab
 	// A broken variant's expect.yaml describes the variant; it is never
 	// part of what is applied.
-	objs, err := apply.Read(gr.g.Submission, lab.ExpectFileName)
+	objs, err := apply.ReadLimited(ctx, gr.g.Submission, l.Spec.Submission.Limits, lab.ExpectFileName)
 	if err != nil {
 		gr.res.Problems = append(gr.res.Problems, strings.Split(err.Error(), "\n")...)
 	}
-	if err := apply.Retarget(objs, l.Spec.Namespace, gr.ns); err != nil {
-		gr.res.Problems = append(gr.res.Problems, strings.Split(err.Error(), "\n")...)
-		objs = apply.InNamespace(objs, gr.ns)
+	// What labgrade refuses is never applied; the learner sees it first
+	// and the run does not pass.
+	objs, refused := apply.Retarget(objs, l.Spec.Namespace, gr.ns)
+	for _, r := range refused {
+		gr.res.Refused = append(gr.res.Refused, result.Refusal{File: r.File, Line: r.Line, Object: r.Object, Why: r.Why})
 	}
 	gr.declared = map[string]apply.Object{}
 	for _, o := range objs {

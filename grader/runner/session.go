@@ -27,6 +27,7 @@ import (
 	"github.com/labgrade/labgrade/grader/cluster"
 	"github.com/labgrade/labgrade/grader/docker"
 	"github.com/labgrade/labgrade/grader/lab"
+	"github.com/labgrade/labgrade/grader/report"
 	"github.com/labgrade/labgrade/grader/result"
 )
 
@@ -228,7 +229,9 @@ func (s *Session) Finish(res *result.Result, closeErr error) {
 
 func (s *Session) progress(format string, a ...any) {
 	if s.opts.Progress != nil {
-		fmt.Fprintf(s.opts.Progress, "[%6.1fs] %s\n", time.Since(s.start).Seconds(), fmt.Sprintf(format, a...))
+		// progress quotes errors, which may quote the learner's objects:
+		// no line of it may be a CI workflow command or a terminal escape
+		fmt.Fprintf(s.opts.Progress, "[%6.1fs] %s\n", time.Since(s.start).Seconds(), report.Safe(fmt.Sprintf(format, a...)))
 	}
 }
 

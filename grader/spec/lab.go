@@ -90,4 +90,6 @@ type Submission struct {
 	// Path is the learner's directory, relative to where labgrade runs,
 	// used when --submission is not given.
 	Path string `json:"path,omitempty"`
+	// Limits bound what labgrade reads of a submission.
+	Limits SubmissionLimits `json:"limits,omitempty"`
 }
