@@ -23,6 +23,7 @@ import (
 // passes; one that never becomes ready, runs as root, answers wrongly or is
 // missing fails, each with its reason.
 func TestContainerCheck(t *testing.T) {
+	t.Parallel() // light: runs beside TestLabK8sServing (see there)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	step := stepper(t)

@@ -21,6 +21,7 @@ import (
 // container with testcontainers-go: it becomes ready, answers a real
 // prediction and runs as non-root; the broken version never becomes ready.
 func TestModelServerImage(t *testing.T) {
+	t.Parallel() // light: runs beside TestLabK8sServing (see there)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dir := filepath.Join(repoRoot, "fixtures", "images", "model-server")
@@ -56,6 +57,7 @@ func TestModelServerImage(t *testing.T) {
 // drifted feature in /status, and reports that it could not deliver its
 // Event alert outside a cluster instead of failing silently.
 func TestDriftMonitorImage(t *testing.T) {
+	t.Parallel() // light: runs beside TestLabK8sServing (see there)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ref = "labgrade.local/drift-monitor:e2e"
@@ -119,6 +121,7 @@ alerts: {event: {kind: Deployment, name: model-server}}
 // address where nothing listens: it starts, sends at its rate, and its
 // summary counts every request as failed, with the reason.
 func TestLoadgenImage(t *testing.T) {
+	t.Parallel() // light: runs beside TestLabK8sServing (see there)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ref = "labgrade.local/loadgen:e2e"

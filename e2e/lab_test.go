@@ -25,6 +25,9 @@ import (
 // score 100 %, each broken variant must fail exactly the checks its
 // expect.yaml names, and no check may end in error.
 func TestLabK8sServing(t *testing.T) {
+	// In parallel with the tests of plain containers only (they are the
+	// other parallel ones): those are light, and this is the longest test.
+	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()
 	labDir := filepath.Join(repoRoot, "labs", "k8s-serving")

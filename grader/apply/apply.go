@@ -2,10 +2,8 @@ package apply
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"sort"
-	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -29,7 +27,7 @@ const FieldManager = "labgrade"
 func Apply(ctx context.Context, c *cluster.Clients, objs []Object, defaultNamespace string) error {
 	ordered := append([]Object(nil), objs...)
 	sort.SliceStable(ordered, func(i, j int) bool { return rank(ordered[i]) < rank(ordered[j]) })
-	var problems []string
+	failed := &Error{}
 	crdsPending := false
 	for _, o := range ordered {
 		if crdsPending && rank(o) == 2 {
@@ -37,21 +35,39 @@ func Apply(ctx context.Context, c *cluster.Clients, objs []Object, defaultNamesp
 			crdsPending = false
 		}
 		if err := applyOne(ctx, c, o, defaultNamespace); err != nil {
-			problems = append(problems, fmt.Sprintf("%s: %s: %v", o.Where(), o.Ref(), err))
+			failed.add(o, err)
 			continue
 		}
 		if isCRD(o) {
 			if err := waitEstablished(ctx, c, o.GetName()); err != nil {
-				problems = append(problems, fmt.Sprintf("%s: %s: %v", o.Where(), o.Ref(), err))
+				failed.add(o, err)
 			}
 			crdsPending = true
 		}
 	}
-	if len(problems) > 0 {
-		return errors.New(strings.Join(problems, "\n"))
+	if len(failed.Refused) > 0 {
+		return failed
 	}
 	return nil
 }
+
+// Error lists the objects Apply could not apply, each with where it is
+// written and what the API server said: a refusal when the objects are
+// the learner's. It unwraps to each object's error, so a transient one
+// (the API server busy) can be told apart.
+type Error struct {
+	Refused []Refusal
+	errs    []error
+}
+
+func (e *Error) add(o Object, err error) {
+	e.Refused = append(e.Refused, Refusal{File: o.File, Line: o.Line, Object: o.Ref(), Why: err.Error()})
+	e.errs = append(e.errs, err)
+}
+
+func (e *Error) Error() string { return RefusalsError(e.Refused).Error() }
+
+func (e *Error) Unwrap() []error { return e.errs }
 
 func rank(o Object) int {
 	switch {

@@ -67,6 +67,7 @@ func (c *Clients) ResetNamespace(ctx context.Context, name string, timeout time.
 			for _, it := range list.Items {
 				if !keptByKubernetes(gvr, it.GetName()) {
 					left = append(left, gvr.Resource+"/"+it.GetName())
+					c.releaseFinalizers(ctx, gvr, name, it.GetName(), it.GetDeletionTimestamp() != nil, it.GetFinalizers())
 				}
 			}
 		}
@@ -101,6 +102,20 @@ func (c *Clients) deleteAllOf(ctx context.Context, ns string, gvr schema.GroupVe
 		return fmt.Errorf("emptying namespace %s (%s): %w", ns, gvr.Resource, err)
 	}
 	return nil
+}
+
+// releaseFinalizers clears the finalizers of an object that is being
+// deleted from a grading namespace. A submission may put any finalizer on
+// its objects, one that no controller will ever remove; left alone it
+// would keep the namespace from emptying, and every later grading on the
+// cluster would fail. Nothing a grading made needs its finalizers run:
+// the namespace goes whole.
+func (c *Clients) releaseFinalizers(ctx context.Context, gvr schema.GroupVersionResource, ns, name string, deleting bool, finalizers []string) {
+	if !deleting || len(finalizers) == 0 {
+		return
+	}
+	patch := []byte(`{"metadata":{"finalizers":null}}`)
+	_, _ = c.Dynamic.Resource(gvr).Namespace(ns).Patch(ctx, name, types.MergePatchType, patch, metav1.PatchOptions{})
 }
 
 // keptByKubernetes are objects controllers create in every namespace; they
@@ -164,9 +179,24 @@ func (c *Clients) clearNamespaceMeta(ctx context.Context, ns *corev1.Namespace) 
 }
 
 func (c *Clients) waitGone(ctx context.Context, name string, timeout time.Duration) error {
+	kinds, _ := namespacedKinds(c.Typed.Discovery())
 	err := wait.PollUntilContextTimeout(ctx, 300*time.Millisecond, timeout, true, func(ctx context.Context) (bool, error) {
 		_, err := c.Typed.CoreV1().Namespaces().Get(ctx, name, metav1.GetOptions{})
-		return apierrors.IsNotFound(err), nil
+		if apierrors.IsNotFound(err) {
+			return true, nil
+		}
+		// the namespace controller waits for every object in it; one
+		// held by a finalizer nobody serves would hold it for ever
+		for _, gvr := range kinds {
+			list, err := c.Dynamic.Resource(gvr).Namespace(name).List(ctx, metav1.ListOptions{})
+			if err != nil {
+				continue
+			}
+			for _, it := range list.Items {
+				c.releaseFinalizers(ctx, gvr, name, it.GetName(), it.GetDeletionTimestamp() != nil, it.GetFinalizers())
+			}
+		}
+		return false, nil
 	})
 	if err != nil {
 		return fmt.Errorf("namespace %s was not gone after %s (a finalizer left by the last run?)", name, timeout)

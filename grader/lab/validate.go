@@ -2,10 +2,14 @@ package lab
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
+
+	"k8s.io/apimachinery/pkg/api/resource"
 
 	"github.com/labgrade/labgrade/grader/expr"
 	"github.com/labgrade/labgrade/grader/spec"
@@ -51,6 +55,18 @@ func (v *validator) validate() {
 	}
 	if s.PassingScore < 0 || s.PassingScore > 100 {
 		v.add("spec.passingScore", "spec.passingScore is a percentage: 0 to 100, not %d", s.PassingScore)
+	}
+	switch s.Sandbox.PodSecurity {
+	case "", "privileged", "baseline", "restricted":
+	default:
+		v.add("spec.sandbox.podSecurity", "spec.sandbox.podSecurity must be privileged, baseline or restricted, not %q", s.Sandbox.PodSecurity)
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Sandbox.Quota)) {
+		if _, known := spec.DefaultQuota[name]; !known && !strings.HasPrefix(name, "count/") {
+			v.add("spec.sandbox.quota."+name, "spec.sandbox.quota: %q is not a quota resource labgrade sets (%s, or count/RESOURCE.GROUP)", name, strings.Join(slices.Sorted(maps.Keys(spec.DefaultQuota)), ", "))
+		} else if _, err := resource.ParseQuantity(s.Sandbox.Quota[name]); err != nil {
+			v.add("spec.sandbox.quota."+name, "spec.sandbox.quota.%s: %q is not a quantity", name, s.Sandbox.Quota[name])
+		}
 	}
 	for _, p := range s.Submission.Limits.Problems() {
 		v.add("spec.submission.limits."+p.Field, "%s", p.Msg)

@@ -3,6 +3,7 @@ package runner
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -134,7 +135,12 @@ func (gr *grading) run(ctx context.Context, checks bool) error {
 		if err := s.ensureImages(ctx); err != nil {
 			return err
 		}
-		if err := gr.phase("namespace", func() error { return gr.resetNamespace(ctx) }); err != nil {
+		if err := gr.phase("namespace", func() error {
+			if err := gr.resetNamespace(ctx); err != nil {
+				return err
+			}
+			return gr.sandbox(ctx)
+		}); err != nil {
 			return err
 		}
 		if err := gr.phase("setup", func() error { return gr.applySetup(ctx) }); err != nil {
@@ -229,15 +235,39 @@ func (gr *grading) applySubmission(ctx context.Context) error {
 	for _, r := range refused {
 		gr.res.Refused = append(gr.res.Refused, result.Refusal{File: r.File, Line: r.Line, Object: r.Object, Why: r.Why})
 	}
+	// In a fresh namespace the submission is applied as the learner's
+	// service account (see sandbox), after everything outside the
+	// namespace is refused. Graded as it stands (labgrade check on the
+	// learner's own cluster), it is applied as the grader, as the learner
+	// could with kubectl.
+	as := s.clients
+	if gr.g.Setup == Fresh {
+		objs, refused = apply.NamespacedOnly(s.clients, objs, gr.ns)
+		for _, r := range refused {
+			gr.res.Refused = append(gr.res.Refused, result.Refusal{File: r.File, Line: r.Line, Object: r.Object, Why: r.Why})
+		}
+		if as, err = gr.learnerClients(); err != nil {
+			return err
+		}
+	}
 	gr.declared = map[string]apply.Object{}
 	for _, o := range objs {
 		gr.declared[o.Ref()] = o
 	}
-	if err := s.provider.Apply(ctx, s.clients, objs, gr.ns); err != nil {
+	if err := s.provider.Apply(ctx, as, objs, gr.ns); err != nil {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		gr.res.Problems = append(gr.res.Problems, strings.Split(err.Error(), "\n")...)
+		// What the API server (admission, RBAC, Pod Security, the quota)
+		// refused is the learner's, shown first, and the run does not pass.
+		var ae *apply.Error
+		if errors.As(err, &ae) {
+			for _, r := range ae.Refused {
+				gr.res.Refused = append(gr.res.Refused, result.Refusal{File: r.File, Line: r.Line, Object: r.Object, Why: r.Why})
+			}
+		} else {
+			gr.res.Problems = append(gr.res.Problems, strings.Split(err.Error(), "\n")...)
+		}
 	}
 	gr.progress("submission: applied %d objects from %s", len(objs), gr.g.Submission)
 	return nil

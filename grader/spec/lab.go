@@ -41,6 +41,9 @@ type LabSpec struct {
 	Setup []SetupStep `json:"setup,omitempty"`
 	// Submission says where the learner's manifests are by default.
 	Submission Submission `json:"submission,omitempty"`
+	// Sandbox says what a grading's namespace lets the learner's
+	// submission do; the defaults fit most labs.
+	Sandbox Sandbox `json:"sandbox,omitempty"`
 	// PassingScore is the share of points, in percent, needed to pass. Every
 	// check of severity required must pass as well.
 	PassingScore int `json:"passingScore" jsonschema:"minimum=0,maximum=100"`

@@ -1,0 +1,186 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/labgrade/labgrade/grader/apply"
+	"github.com/labgrade/labgrade/grader/cluster"
+	"github.com/labgrade/labgrade/grader/lab"
+	"github.com/labgrade/labgrade/grader/report"
+	"github.com/labgrade/labgrade/grader/result"
+	"github.com/labgrade/labgrade/grader/runner"
+)
+
+// TestHostileSubmissions grades every submission of e2e/testdata/hostile/
+// (each the honest good.yaml plus one evil.yaml) at the same time, each in
+// its own sandboxed namespace of one cluster. For each: the evil object
+// is refused by name (by labgrade before applying, or by the API server:
+// RBAC escalation checks, Pod Security admission, the LimitRange and the
+// quota), the run does not pass, nothing cluster-wide or in kube-system
+// changed, the reports parse and carry no foreign workflow command; and
+// an honest submission graded afterwards on the same cluster passes.
+func TestHostileSubmissions(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	l, err := lab.Load(filepath.Join(repoRoot, "e2e", "testdata", "labs", "sandbox-demo"))
+	require.NoError(t, err)
+	const name = "labgrade-sandbox-demo"
+	t.Cleanup(func() {
+		_ = cluster.NewKind().Delete(name, cluster.KubeconfigPath(name))
+		assertNoClusterContainers(t, name)
+	})
+	step := stepper(t)
+	s, err := runner.Open(ctx, runner.Options{Lab: l, Cluster: runner.NewCluster, NodeImage: nodeImage})
+	require.NoError(t, err)
+	defer func() { _ = s.Close() }()
+	step("cluster")
+
+	hostileDir := filepath.Join(repoRoot, "e2e", "testdata", "hostile")
+	entries, err := os.ReadDir(hostileDir)
+	require.NoError(t, err)
+	var cases []string
+	for _, e := range entries {
+		if e.IsDir() {
+			cases = append(cases, e.Name())
+		}
+	}
+	require.GreaterOrEqual(t, len(cases), 15)
+
+	before := snapshot(t, ctx, s.Clients())
+	results := make([]*result.Result, len(cases))
+	var wg sync.WaitGroup
+	for i, c := range cases {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = s.Grade(ctx, runner.Grading{Namespace: "sandbox-demo-" + c, Submission: filepath.Join(hostileDir, c), Name: c, Setup: runner.Fresh})
+		}()
+	}
+	wg.Wait()
+	step("hostile gradings")
+
+	for i, c := range cases {
+		t.Run(c, func(t *testing.T) {
+			res := results[i]
+			require.Empty(t, res.EnvironmentError, "a hostile submission is the learner's problem, never the environment's")
+			objs, err := apply.Read(filepath.Join(hostileDir, c, "evil.yaml"))
+			require.NoError(t, err)
+			require.Len(t, objs, 1)
+			evil := objs[0].Ref()
+			var refused []string
+			for _, r := range res.Refused {
+				refused = append(refused, r.String())
+			}
+			assert.True(t, containsObject(res.Refused, evil), "%s refused by name; refused: %v; problems: %v", evil, refused, res.Problems)
+			assert.False(t, res.Passed)
+			assert.Equal(t, result.NotPassed, res.Verdict)
+			assert.Equal(t, 1, res.ExitCode())
+			assert.Equal(t, "pass", string(res.Checks[0].Outcome), "the honest part is still graded")
+			pods, err := s.Clients().Typed.CoreV1().Pods(res.Namespace).List(ctx, metav1.ListOptions{})
+			require.NoError(t, err)
+			assert.Empty(t, pods.Items, "no pod of a hostile submission ran")
+
+			var out bytes.Buffer
+			require.NoError(t, report.Emit(&out, res, report.Options{Format: "json"}))
+			var back map[string]any
+			assert.NoError(t, json.Unmarshal(out.Bytes(), &back))
+			out.Reset()
+			require.NoError(t, report.Emit(&out, res, report.Options{Format: "text"}))
+			assert.Contains(t, out.String(), evil, "the scorecard names the refused object")
+			for _, line := range strings.Split(out.String(), "\n") {
+				assert.False(t, strings.HasPrefix(strings.TrimSpace(line), "::"), "workflow command in the scorecard: %q", line)
+			}
+		})
+	}
+
+	after := snapshot(t, ctx, s.Clients())
+	assert.Equal(t, before, after, "nothing outside the grading namespaces changed")
+
+	// A finalizer nobody serves must not block the next grading of the
+	// same namespace.
+	ns := "sandbox-demo-finalizer"
+	res := s.Grade(ctx, runner.Grading{Namespace: ns, Submission: filepath.Join(repoRoot, "e2e", "testdata", "hostile-later", "finalizer"), Name: "finalizer", Setup: runner.Fresh})
+	require.Empty(t, res.EnvironmentError)
+	cm, err := s.Clients().Typed.CoreV1().ConfigMaps(ns).Get(ctx, "learner", metav1.GetOptions{})
+	require.NoError(t, err)
+	require.Equal(t, []string{"evil.example.com/never"}, cm.Finalizers, "the finalizer is really there")
+	step("finalizer applied")
+
+	good := t.TempDir()
+	raw, err := os.ReadFile(filepath.Join(hostileDir, "good.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(good, "good.yaml"), raw, 0o644))
+	res = s.Grade(ctx, runner.Grading{Namespace: "sandbox-demo-honest", Submission: good, Name: "honest", Setup: runner.Fresh})
+	assert.Equal(t, result.Passed, res.Verdict, "the next grading on the same cluster is unaffected: %+v %v", res.Refused, res.Problems)
+	res = s.Grade(ctx, runner.Grading{Namespace: ns, Submission: good, Name: "after-finalizer", Setup: runner.Fresh})
+	assert.Equal(t, result.Passed, res.Verdict, "a namespace held by a finalizer is emptied for the next grading: %s %+v", res.EnvironmentError, res.Problems)
+	step("honest grading after")
+}
+
+func containsObject(rs []result.Refusal, obj string) bool {
+	for _, r := range rs {
+		if r.Object == obj {
+			return true
+		}
+	}
+	return false
+}
+
+// snapshot names every cluster-scoped object of the kinds a hostile
+// submission tries to create, and kube-system's workloads and bindings
+// (the grading namespaces themselves left out).
+func snapshot(t *testing.T, ctx context.Context, c *cluster.Clients) map[string][]string {
+	t.Helper()
+	out := map[string][]string{}
+	list := func(gvr schema.GroupVersionResource, ns string) {
+		items, err := c.Dynamic.Resource(gvr).Namespace(ns).List(ctx, metav1.ListOptions{})
+		require.NoError(t, err, gvr.String())
+		var names []string
+		for _, it := range items.Items {
+			if gvr.Resource == "namespaces" && strings.HasPrefix(it.GetName(), "sandbox-demo-") {
+				continue
+			}
+			if gvr.Resource == "pods" {
+				continue // kube-system's pods come and go on their own; see deployments
+			}
+			names = append(names, it.GetName())
+		}
+		sort.Strings(names)
+		out[ns+"/"+gvr.Resource] = names
+	}
+	for _, gvr := range []schema.GroupVersionResource{
+		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterroles"},
+		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "clusterrolebindings"},
+		{Version: "v1", Resource: "namespaces"},
+		{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "mutatingwebhookconfigurations"},
+		{Group: "admissionregistration.k8s.io", Version: "v1", Resource: "validatingwebhookconfigurations"},
+		{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"},
+		{Group: "scheduling.k8s.io", Version: "v1", Resource: "priorityclasses"},
+	} {
+		list(gvr, "")
+	}
+	for _, gvr := range []schema.GroupVersionResource{
+		{Group: "apps", Version: "v1", Resource: "deployments"},
+		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "rolebindings"},
+		{Group: "rbac.authorization.k8s.io", Version: "v1", Resource: "roles"},
+	} {
+		list(gvr, "kube-system")
+	}
+	return out
+}

@@ -1,0 +1,104 @@
+package runner
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+
+	"github.com/labgrade/labgrade/grader/cluster"
+	"github.com/labgrade/labgrade/grader/spec"
+)
+
+// learnerAccount is the service account, in each grading's namespace,
+// whose rights a submission is applied with.
+const learnerAccount = "labgrade-learner"
+
+// sandboxName names the ResourceQuota and LimitRange labgrade puts in a
+// grading's namespace.
+const sandboxName = "labgrade-sandbox"
+
+// sandbox readies a fresh grading namespace for an untrusted submission:
+// Pod Security admission labels, a ResourceQuota and a LimitRange, and
+// the learner's service account bound to the built-in admin role in this
+// namespace only. admin may create Roles and RoleBindings here, and the
+// API server's escalation check keeps them within what admin holds; it
+// may read but not change the quota, and it cannot touch the namespace
+// object (its labels) or anything cluster-wide.
+func (gr *grading) sandbox(ctx context.Context) error {
+	c, ns, sb := gr.s.clients, gr.ns, gr.s.opts.Lab.Spec.Sandbox
+	level := cmp.Or(sb.PodSecurity, "baseline")
+	labels := map[string]string{
+		"pod-security.kubernetes.io/enforce": level, "pod-security.kubernetes.io/enforce-version": "latest",
+		"pod-security.kubernetes.io/warn": "restricted", "pod-security.kubernetes.io/warn-version": "latest",
+		"pod-security.kubernetes.io/audit": "restricted", "pod-security.kubernetes.io/audit-version": "latest",
+	}
+	patch, _ := json.Marshal(map[string]any{"metadata": map[string]any{"labels": labels}})
+	if _, err := c.Typed.CoreV1().Namespaces().Patch(ctx, ns, types.MergePatchType, patch, metav1.PatchOptions{}); err != nil {
+		return fmt.Errorf("labelling namespace %s for Pod Security admission: %w", ns, err)
+	}
+
+	hard := corev1.ResourceList{}
+	for name, q := range spec.DefaultQuota {
+		hard[corev1.ResourceName(name)] = resource.MustParse(q)
+	}
+	for name, q := range sb.Quota { // validated by the loader
+		if v, err := resource.ParseQuantity(q); err == nil {
+			hard[corev1.ResourceName(name)] = v
+		}
+	}
+	quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: sandboxName}, Spec: corev1.ResourceQuotaSpec{Hard: hard}}
+	if err := create(ctx, func() error { _, err := c.Typed.CoreV1().ResourceQuotas(ns).Create(ctx, quota, metav1.CreateOptions{}); return err }); err != nil {
+		return fmt.Errorf("the sandbox's ResourceQuota in %s: %w", ns, err)
+	}
+	// Every container gets requests and limits (a quota on CPU and memory
+	// refuses pods without them), and none may take more than a share of
+	// the node.
+	limits := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: sandboxName}, Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
+		Type:           corev1.LimitTypeContainer,
+		DefaultRequest: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+		Default:        corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
+		Max:            corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("2Gi")},
+	}}}}
+	if err := create(ctx, func() error { _, err := c.Typed.CoreV1().LimitRanges(ns).Create(ctx, limits, metav1.CreateOptions{}); return err }); err != nil {
+		return fmt.Errorf("the sandbox's LimitRange in %s: %w", ns, err)
+	}
+
+	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: learnerAccount}, AutomountServiceAccountToken: new(bool)}
+	if err := create(ctx, func() error { _, err := c.Typed.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{}); return err }); err != nil {
+		return fmt.Errorf("the learner's service account in %s: %w", ns, err)
+	}
+	rb := &rbacv1.RoleBinding{
+		ObjectMeta: metav1.ObjectMeta{Name: learnerAccount},
+		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "admin"},
+		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: learnerAccount, Namespace: ns}},
+	}
+	if err := create(ctx, func() error { _, err := c.Typed.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); return err }); err != nil {
+		return fmt.Errorf("the learner's role binding in %s: %w", ns, err)
+	}
+	return nil
+}
+
+// create runs a create that may find its object there already (a grading
+// namespace that was not emptied: labgrade's own objects are the same).
+func create(ctx context.Context, fn func() error) error {
+	if err := fn(); err != nil && !apierrors.IsAlreadyExists(err) {
+		return err
+	}
+	return nil
+}
+
+// learnerClients are the session's clients acting as the grading's
+// learner service account.
+func (gr *grading) learnerClients() (*cluster.Clients, error) {
+	ns := gr.ns
+	return gr.s.clients.As("system:serviceaccount:"+ns+":"+learnerAccount,
+		"system:serviceaccounts", "system:serviceaccounts:"+ns, "system:authenticated")
+}
