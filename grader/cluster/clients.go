@@ -57,6 +57,11 @@ func Connect(kubeconfig, kubeContext string) (*Clients, error) {
 	// Grading runs many concurrent watches and requests; client-go's default
 	// of 5 QPS would make checks wait on the client, not the cluster.
 	cfg.QPS, cfg.Burst = 50, 100
+	// The API server's warnings (a pod that would violate the restricted
+	// Pod Security level, a deprecated API) name the learner's objects:
+	// client-go would print them raw on stderr, beside labgrade's own
+	// lines. What a learner must know reaches the report instead.
+	cfg.WarningHandler = rest.NoWarnings{}
 	typed, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err

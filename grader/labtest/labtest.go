@@ -40,7 +40,10 @@ type Options struct {
 
 // DefaultParallel is how many cases a lab test grades at once: two per
 // core. A case spends most of its time waiting on the cluster (rollouts,
-// traffic phases of set length), not computing.
+// traffic phases of set length), not computing; what bounds it is the
+// CPU its pods request from the node's scheduler (k8s-serving: about
+// 0.25 cores a case on a 2-core node of which Kubernetes requests 0.9, so
+// six at once leave pods Pending).
 func DefaultParallel() int { return max(2, 2*runtime.NumCPU()) }
 
 // Case is one graded submission: the solution or a broken variant.

@@ -60,10 +60,13 @@ func (gr *grading) sandbox(ctx context.Context) error {
 	}
 	// Every container gets requests and limits (a quota on CPU and memory
 	// refuses pods without them), and none may take more than a share of
-	// the node.
+	// the node. The default request is small: the scheduler adds requests
+	// up against the node's CPUs, and gradings side by side on a 2-core
+	// kind node (about 0.9 cores requested by Kubernetes itself) would
+	// leave pods Pending if every load generator asked for more.
 	limits := &corev1.LimitRange{ObjectMeta: metav1.ObjectMeta{Name: sandboxName}, Spec: corev1.LimitRangeSpec{Limits: []corev1.LimitRangeItem{{
 		Type:           corev1.LimitTypeContainer,
-		DefaultRequest: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("50m"), corev1.ResourceMemory: resource.MustParse("64Mi")},
+		DefaultRequest: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
 		Default:        corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
 		Max:            corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("2Gi")},
 	}}}}
