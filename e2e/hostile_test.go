@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -36,6 +37,7 @@ import (
 // changed, the reports parse and carry no foreign workflow command; and
 // an honest submission graded afterwards on the same cluster passes.
 func TestHostileSubmissions(t *testing.T) {
+	t.Parallel() // its own cluster: runs beside TestLabK8sServing (see there)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	l, err := lab.Load(filepath.Join(repoRoot, "e2e", "testdata", "labs", "sandbox-demo"))
@@ -109,13 +111,40 @@ func TestHostileSubmissions(t *testing.T) {
 		})
 	}
 
+	// Files a reader must not follow or open: a link out of the submission
+	// (to a file that holds a secret) and a FIFO, which would block a read
+	// for ever. git holds neither, so they are made here.
+	files := t.TempDir()
+	raw, err := os.ReadFile(filepath.Join(hostileDir, "good.yaml"))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(files, "good.yaml"), raw, 0o644))
+	secret := filepath.Join(t.TempDir(), "secret.yaml")
+	require.NoError(t, os.WriteFile(secret, []byte("password: hunter2-e2e\n"), 0o600))
+	require.NoError(t, os.Symlink(secret, filepath.Join(files, "secrets.yaml")))
+	require.NoError(t, syscall.Mkfifo(filepath.Join(files, "x.yaml"), 0o644))
+	fctx, fcancel := context.WithTimeout(ctx, time.Minute)
+	res := s.Grade(fctx, runner.Grading{Namespace: "sandbox-demo-files", Submission: files, Name: "files", Setup: runner.Fresh})
+	fcancel()
+	require.Empty(t, res.EnvironmentError)
+	assert.Equal(t, result.NotPassed, res.Verdict, "refused files stop a pass")
+	var refusedFiles []string
+	for _, r := range res.Refused {
+		refusedFiles = append(refusedFiles, filepath.Base(r.File))
+	}
+	assert.Contains(t, refusedFiles, "secrets.yaml")
+	assert.Contains(t, refusedFiles, "x.yaml")
+	var out bytes.Buffer
+	require.NoError(t, report.Emit(&out, res, report.Options{Format: "json"}))
+	assert.NotContains(t, out.String(), "hunter2", "the linked file was never read")
+	step("link and FIFO refused")
+
 	after := snapshot(t, ctx, s.Clients())
 	assert.Equal(t, before, after, "nothing outside the grading namespaces changed")
 
 	// A finalizer nobody serves must not block the next grading of the
 	// same namespace.
 	ns := "sandbox-demo-finalizer"
-	res := s.Grade(ctx, runner.Grading{Namespace: ns, Submission: filepath.Join(repoRoot, "e2e", "testdata", "hostile-later", "finalizer"), Name: "finalizer", Setup: runner.Fresh})
+	res = s.Grade(ctx, runner.Grading{Namespace: ns, Submission: filepath.Join(repoRoot, "e2e", "testdata", "hostile-later", "finalizer"), Name: "finalizer", Setup: runner.Fresh})
 	require.Empty(t, res.EnvironmentError)
 	cm, err := s.Clients().Typed.CoreV1().ConfigMaps(ns).Get(ctx, "learner", metav1.GetOptions{})
 	require.NoError(t, err)
@@ -123,8 +152,6 @@ func TestHostileSubmissions(t *testing.T) {
 	step("finalizer applied")
 
 	good := t.TempDir()
-	raw, err := os.ReadFile(filepath.Join(hostileDir, "good.yaml"))
-	require.NoError(t, err)
 	require.NoError(t, os.WriteFile(filepath.Join(good, "good.yaml"), raw, 0o644))
 	res = s.Grade(ctx, runner.Grading{Namespace: "sandbox-demo-honest", Submission: good, Name: "honest", Setup: runner.Fresh})
 	assert.Equal(t, result.Passed, res.Verdict, "the next grading on the same cluster is unaffected: %+v %v", res.Refused, res.Problems)

@@ -25,8 +25,11 @@ import (
 // score 100 %, each broken variant must fail exactly the checks its
 // expect.yaml names, and no check may end in error.
 func TestLabK8sServing(t *testing.T) {
-	// In parallel with the tests of plain containers only (they are the
-	// other parallel ones): those are light, and this is the longest test.
+	// The longest test, mostly waiting on traffic phases and rollouts: the
+	// tests marked parallel run beside it, one at a time (go test's
+	// -parallel is the number of CPUs), each on a cluster of its own.
+	// TestInterrupt and TestTransientFaults share a cluster name and stay
+	// sequential, before it.
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()

@@ -19,6 +19,7 @@ import (
 // (its solution scores 100 %, its broken variant fails exactly what it
 // declares), with every check kind the scaffold shows.
 func TestLabNew(t *testing.T) {
+	t.Parallel() // its own cluster: runs beside TestLabK8sServing (see there)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	labs := t.TempDir()

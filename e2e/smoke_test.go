@@ -30,6 +30,7 @@ import (
 // another pod and through the API server's service proxy, and nothing left
 // behind after delete.
 func TestSmoke(t *testing.T) {
+	t.Parallel() // its own cluster: runs beside TestLabK8sServing (see there)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	const name = "labgrade-e2e-smoke"

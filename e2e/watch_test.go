@@ -24,6 +24,7 @@ import (
 // submission, then grades again when a file changes and prints only the
 // checks whose outcome changed, until Ctrl-C.
 func TestCheckWatch(t *testing.T) {
+	t.Parallel() // its own cluster: runs beside TestLabK8sServing (see there)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	labs := filepath.Join(repoRoot, "e2e", "testdata", "labs")

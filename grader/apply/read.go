@@ -91,11 +91,12 @@ func ReadLimited(ctx context.Context, path string, lim spec.SubmissionLimits, ig
 		select {
 		case <-done:
 		case <-time.After(time.Second):
-			return nil, errors.New(problemLine(*r.current.Load(), 0, r.timeoutMsg()))
+			file, msg := *r.current.Load(), r.timeoutMsg()
+			return nil, &ReadError{Refused: []Refusal{{File: escape(file, 0), Why: msg}}, text: problemLine(file, 0, msg)}
 		}
 	}
 	if len(r.problems) > 0 {
-		return r.objs, errors.New(strings.Join(r.problems, "\n"))
+		return r.objs, &ReadError{Refused: r.refused, text: strings.Join(r.problems, "\n")}
 	}
 	return r.objs, nil
 }
@@ -118,6 +119,7 @@ type reader struct {
 	budget   budget
 	objs     []Object
 	problems []string
+	refused  []Refusal
 }
 
 // refuseLinks: every symbolic link is refused, not only those that leave the
@@ -489,8 +491,19 @@ func (r *reader) timeoutMsg() string {
 }
 
 func (r *reader) problem(file string, line int, format string, a ...any) {
-	r.problems = append(r.problems, problemLine(file, line, fmt.Sprintf(format, a...)))
+	msg := fmt.Sprintf(format, a...)
+	r.problems = append(r.problems, problemLine(file, line, msg))
+	r.refused = append(r.refused, Refusal{File: escape(file, 0), Line: line, Why: escape(msg, 0)})
 }
+
+// ReadError is what ReadLimited could not read: each file or document
+// refused, with where and why. Its text is one "file:line: what" a line.
+type ReadError struct {
+	Refused []Refusal
+	text    string
+}
+
+func (e *ReadError) Error() string { return e.text }
 
 // problemLine is "file:line: msg" on one line. Every part that comes from
 // the submission is escaped already; escaping the whole line again changes

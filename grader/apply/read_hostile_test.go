@@ -154,7 +154,7 @@ func TestReadRefusesHugeFileWithoutReadingIt(t *testing.T) {
 
 	start := time.Now()
 	objs, problems := readWithin(t, 10*time.Second, dir, spec.SubmissionLimits{})
-	assert.Less(t, time.Since(start), time.Second)
+	assert.Less(t, time.Since(start), time.Second, "not read: 200 MB took 16 s and 2 GB")
 	assert.Empty(t, objs)
 	assert.Equal(t, []string{filepath.Join(dir, "huge.yaml") +
 		": 209715200 bytes, more than the 1048576 a file may hold (spec.submission.limits.fileBytes): not read"}, problems)
@@ -268,18 +268,22 @@ func TestReadWideMappingIsFast(t *testing.T) {
 	dir := t.TempDir()
 	write(t, dir, "wide.yaml", wideConfigMap(80000))
 	start := time.Now()
-	objs, problems := readWithin(t, 5*time.Second, dir, spec.SubmissionLimits{})
+	objs, problems := readWithin(t, 60*time.Second, dir, spec.SubmissionLimits{})
 	// about 0.2 s, parsing; yaml.v3's duplicate check took 29 s (the bound
 	// leaves room for a loaded machine)
-	assert.Less(t, time.Since(start), 2*time.Second)
+	if !raceEnabled {
+		assert.Less(t, time.Since(start), 2*time.Second)
+	}
 	assert.Empty(t, objs)
 	assert.Equal(t, []string{filepath.Join(dir, "wide.yaml") + ":5: a mapping with 80000 keys, more than 10000 (spec.submission.limits.keys)"}, problems)
 
 	// read in linear time when the lab allows that many keys (about 0.4 s
 	// here, most of it parsing; the bound leaves room for a loaded machine)
 	start = time.Now()
-	objs, problems = readWithin(t, 10*time.Second, dir, spec.SubmissionLimits{Keys: 80000})
-	assert.Less(t, time.Since(start), 3*time.Second)
+	objs, problems = readWithin(t, 60*time.Second, dir, spec.SubmissionLimits{Keys: 80000})
+	if !raceEnabled {
+		assert.Less(t, time.Since(start), 3*time.Second)
+	}
 	assert.Empty(t, problems)
 	require.Len(t, objs, 1)
 	assert.Len(t, objs[0].Object["data"], 80000)

@@ -6,28 +6,14 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/labgrade/labgrade/grader/result"
 )
 
 // Refusal is an object (or, with Object empty, a whole file) that is not
-// applied, with where it is written and why.
-type Refusal struct {
-	File   string
-	Line   int
-	Object string // Kind/name, "" for a whole file
-	Why    string
-}
-
-// String is "file:line: Kind/name: why", leaving out what is unknown.
-func (r Refusal) String() string {
-	s := r.File
-	if r.Line > 0 {
-		s += fmt.Sprintf(":%d", r.Line)
-	}
-	if r.Object != "" {
-		s += ": " + r.Object
-	}
-	return s + ": " + r.Why
-}
+// applied, with where it is written and why: the result's own type, so a
+// refusal reaches every report as it is.
+type Refusal = result.Refusal
 
 // RefusalsError is rs as one error, a refusal a line; nil when rs is empty.
 func RefusalsError(rs []Refusal) error {

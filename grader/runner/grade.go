@@ -226,15 +226,18 @@ func (gr *grading) applySubmission(ctx context.Context) error {
 	// A broken variant's expect.yaml describes the variant; it is never
 	// part of what is applied.
 	objs, err := apply.ReadLimited(ctx, gr.g.Submission, l.Spec.Submission.Limits, lab.ExpectFileName)
-	if err != nil {
+	// A file that could not be read safely is refused: the learner sees
+	// it first and the run does not pass.
+	var re *apply.ReadError
+	if errors.As(err, &re) {
+		gr.res.Refused = append(gr.res.Refused, re.Refused...)
+	} else if err != nil {
 		gr.res.Problems = append(gr.res.Problems, strings.Split(err.Error(), "\n")...)
 	}
 	// What labgrade refuses is never applied; the learner sees it first
 	// and the run does not pass.
 	objs, refused := apply.Retarget(objs, l.Spec.Namespace, gr.ns)
-	for _, r := range refused {
-		gr.res.Refused = append(gr.res.Refused, result.Refusal{File: r.File, Line: r.Line, Object: r.Object, Why: r.Why})
-	}
+	gr.res.Refused = append(gr.res.Refused, refused...)
 	// In a fresh namespace the submission is applied as the learner's
 	// service account (see sandbox), after everything outside the
 	// namespace is refused. Graded as it stands (labgrade check on the
@@ -243,9 +246,7 @@ func (gr *grading) applySubmission(ctx context.Context) error {
 	as := s.clients
 	if gr.g.Setup == Fresh {
 		objs, refused = apply.NamespacedOnly(s.clients, objs, gr.ns)
-		for _, r := range refused {
-			gr.res.Refused = append(gr.res.Refused, result.Refusal{File: r.File, Line: r.Line, Object: r.Object, Why: r.Why})
-		}
+		gr.res.Refused = append(gr.res.Refused, refused...)
 		if as, err = gr.learnerClients(); err != nil {
 			return err
 		}
@@ -262,9 +263,7 @@ func (gr *grading) applySubmission(ctx context.Context) error {
 		// refused is the learner's, shown first, and the run does not pass.
 		var ae *apply.Error
 		if errors.As(err, &ae) {
-			for _, r := range ae.Refused {
-				gr.res.Refused = append(gr.res.Refused, result.Refusal{File: r.File, Line: r.Line, Object: r.Object, Why: r.Why})
-			}
+			gr.res.Refused = append(gr.res.Refused, ae.Refused...)
 		} else {
 			gr.res.Problems = append(gr.res.Problems, strings.Split(err.Error(), "\n")...)
 		}

@@ -55,7 +55,10 @@ func (gr *grading) sandbox(ctx context.Context) error {
 		}
 	}
 	quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: sandboxName}, Spec: corev1.ResourceQuotaSpec{Hard: hard}}
-	if err := create(ctx, func() error { _, err := c.Typed.CoreV1().ResourceQuotas(ns).Create(ctx, quota, metav1.CreateOptions{}); return err }); err != nil {
+	if err := create(ctx, func() error {
+		_, err := c.Typed.CoreV1().ResourceQuotas(ns).Create(ctx, quota, metav1.CreateOptions{})
+		return err
+	}); err != nil {
 		return fmt.Errorf("the sandbox's ResourceQuota in %s: %w", ns, err)
 	}
 	// Every container gets requests and limits (a quota on CPU and memory
@@ -70,12 +73,18 @@ func (gr *grading) sandbox(ctx context.Context) error {
 		Default:        corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
 		Max:            corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("2Gi")},
 	}}}}
-	if err := create(ctx, func() error { _, err := c.Typed.CoreV1().LimitRanges(ns).Create(ctx, limits, metav1.CreateOptions{}); return err }); err != nil {
+	if err := create(ctx, func() error {
+		_, err := c.Typed.CoreV1().LimitRanges(ns).Create(ctx, limits, metav1.CreateOptions{})
+		return err
+	}); err != nil {
 		return fmt.Errorf("the sandbox's LimitRange in %s: %w", ns, err)
 	}
 
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: learnerAccount}, AutomountServiceAccountToken: new(bool)}
-	if err := create(ctx, func() error { _, err := c.Typed.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{}); return err }); err != nil {
+	if err := create(ctx, func() error {
+		_, err := c.Typed.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{})
+		return err
+	}); err != nil {
 		return fmt.Errorf("the learner's service account in %s: %w", ns, err)
 	}
 	rb := &rbacv1.RoleBinding{
@@ -83,7 +92,10 @@ func (gr *grading) sandbox(ctx context.Context) error {
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "admin"},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: learnerAccount, Namespace: ns}},
 	}
-	if err := create(ctx, func() error { _, err := c.Typed.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); return err }); err != nil {
+	if err := create(ctx, func() error {
+		_, err := c.Typed.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{})
+		return err
+	}); err != nil {
 		return fmt.Errorf("the learner's role binding in %s: %w", ns, err)
 	}
 	return nil
