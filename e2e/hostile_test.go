@@ -183,9 +183,6 @@ func snapshot(t *testing.T, ctx context.Context, c *cluster.Clients) map[string]
 			if gvr.Resource == "namespaces" && strings.HasPrefix(it.GetName(), "sandbox-demo-") {
 				continue
 			}
-			if gvr.Resource == "pods" {
-				continue // kube-system's pods come and go on their own; see deployments
-			}
 			names = append(names, it.GetName())
 		}
 		sort.Strings(names)

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sync"
 	"time"
 
 	cerrdefs "github.com/containerd/errdefs"
@@ -51,15 +52,17 @@ func Connect(ctx context.Context) (*Host, error) {
 }
 
 // daemonHost is the engine's address as the client reaches it
-// (unix:///var/run/docker.sock, tcp://host:2376, ...), "" if unknown.
-func daemonHost(ctx context.Context) string {
-	c, err := testcontainers.NewDockerClientWithOpts(ctx)
+// (unix:///var/run/docker.sock, tcp://host:2376, ...), "" if unknown. It
+// comes from the environment and Docker's context, which do not change
+// while labgrade runs: asked once.
+var daemonHost = sync.OnceValue(func() string {
+	c, err := testcontainers.NewDockerClientWithOpts(context.Background())
 	if err != nil {
 		return ""
 	}
 	defer c.Close()
 	return c.DaemonHost()
-}
+})
 
 // Close releases the connection.
 func (h *Host) Close() error { return h.c.Close() }

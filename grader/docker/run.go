@@ -91,17 +91,7 @@ func Smoke(ctx context.Context, ref string, p Probe) (*SmokeResult, error) {
 	if err != nil {
 		return nil, fmt.Errorf("starting container %s: %w", ref, err)
 	}
-	place, err := placeOf(ctx, c, p.Port)
-	if err != nil {
-		return nil, fmt.Errorf("container %s: %w", ref, err)
-	}
-	cands, err := Candidates(place)
-	if err != nil {
-		return nil, fmt.Errorf("container %s: %w", ref, err)
-	}
-	wctx, cancel := context.WithTimeout(ctx, p.Timeout)
-	at, err := await(wctx, cands, p.Port, 100*time.Millisecond, stillRunning(c), httpReady(p.ReadyPath))
-	cancel()
+	at, err := reach(ctx, c, p.Port, p.Timeout, httpReady(p.ReadyPath))
 	if err != nil {
 		if ctx.Err() != nil {
 			return nil, ctx.Err()
@@ -136,6 +126,23 @@ func Smoke(ctx context.Context, ref string, p Probe) (*SmokeResult, error) {
 	return res, nil
 }
 
+// reach finds where a started container's port answers as ready says,
+// within budget: its place, the candidates that follow from it, and the
+// wait over them.
+func reach(ctx context.Context, c testcontainers.Container, port string, budget time.Duration, ready readyFunc) (Candidate, error) {
+	place, err := placeOf(ctx, c, port)
+	if err != nil {
+		return Candidate{}, err
+	}
+	cands, err := Candidates(place)
+	if err != nil {
+		return Candidate{}, err
+	}
+	wctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	return await(wctx, cands, port, 100*time.Millisecond, stillRunning(c), ready)
+}
+
 // placeOf reads where the engine put the container and its port.
 func placeOf(ctx context.Context, c testcontainers.Container, port string) (Place, error) {
 	insp, err := c.Inspect(ctx)
@@ -144,7 +151,7 @@ func placeOf(ctx context.Context, c testcontainers.Container, port string) (Plac
 	}
 	pl := Place{ContainerPort: strings.Split(port, "/")[0], InContainer: inContainer()}
 	pl.Explicit, pl.ExplicitWhy = explicitHost()
-	pl.DaemonHost = daemonHost(ctx)
+	pl.DaemonHost = daemonHost()
 	if insp.NetworkSettings == nil {
 		return pl, nil
 	}
@@ -265,19 +272,9 @@ func ReachProbe(ctx context.Context, image string) (Candidate, error) {
 	if err != nil {
 		return Candidate{}, fmt.Errorf("starting a probe container of %s: %w", image, err)
 	}
-	place, err := placeOf(ctx, c, probePort)
-	if err != nil {
-		return Candidate{}, err
-	}
-	cands, err := Candidates(place)
-	if err != nil {
-		return Candidate{}, err
-	}
 	// socat answers within a second of its start; the margin is for a
 	// loaded host
-	wctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	return await(wctx, cands, probePort, 100*time.Millisecond, stillRunning(c), bannerReady)
+	return reach(ctx, c, probePort, 10*time.Second, bannerReady)
 }
 
 // bannerReady is ready when the listener's banner arrives.

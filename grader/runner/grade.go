@@ -104,13 +104,7 @@ func (gr *grading) progress(format string, a ...any) {
 }
 
 func (gr *grading) phase(name string, fn func() error) error {
-	t := time.Now()
-	err := fn()
-	gr.res.Phases = append(gr.res.Phases, result.Phase{Name: name, Seconds: seconds(time.Since(t))})
-	if err == nil {
-		gr.progress("%s done in %.1fs", name, time.Since(t).Seconds())
-	}
-	return err
+	return phase(name, fn, func(p result.Phase) { gr.res.Phases = append(gr.res.Phases, p) }, gr.progress)
 }
 
 func (gr *grading) run(ctx context.Context, checks bool) error {

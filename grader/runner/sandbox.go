@@ -55,10 +55,7 @@ func (gr *grading) sandbox(ctx context.Context) error {
 		}
 	}
 	quota := &corev1.ResourceQuota{ObjectMeta: metav1.ObjectMeta{Name: sandboxName}, Spec: corev1.ResourceQuotaSpec{Hard: hard}}
-	if err := create(ctx, func() error {
-		_, err := c.Typed.CoreV1().ResourceQuotas(ns).Create(ctx, quota, metav1.CreateOptions{})
-		return err
-	}); err != nil {
+	if _, err := c.Typed.CoreV1().ResourceQuotas(ns).Create(ctx, quota, metav1.CreateOptions{}); orExists(err) != nil {
 		return fmt.Errorf("the sandbox's ResourceQuota in %s: %w", ns, err)
 	}
 	// Every container gets requests and limits (a quota on CPU and memory
@@ -73,18 +70,12 @@ func (gr *grading) sandbox(ctx context.Context) error {
 		Default:        corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("256Mi")},
 		Max:            corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("2"), corev1.ResourceMemory: resource.MustParse("2Gi")},
 	}}}}
-	if err := create(ctx, func() error {
-		_, err := c.Typed.CoreV1().LimitRanges(ns).Create(ctx, limits, metav1.CreateOptions{})
-		return err
-	}); err != nil {
+	if _, err := c.Typed.CoreV1().LimitRanges(ns).Create(ctx, limits, metav1.CreateOptions{}); orExists(err) != nil {
 		return fmt.Errorf("the sandbox's LimitRange in %s: %w", ns, err)
 	}
 
 	sa := &corev1.ServiceAccount{ObjectMeta: metav1.ObjectMeta{Name: learnerAccount}, AutomountServiceAccountToken: new(bool)}
-	if err := create(ctx, func() error {
-		_, err := c.Typed.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{})
-		return err
-	}); err != nil {
+	if _, err := c.Typed.CoreV1().ServiceAccounts(ns).Create(ctx, sa, metav1.CreateOptions{}); orExists(err) != nil {
 		return fmt.Errorf("the learner's service account in %s: %w", ns, err)
 	}
 	rb := &rbacv1.RoleBinding{
@@ -92,22 +83,20 @@ func (gr *grading) sandbox(ctx context.Context) error {
 		RoleRef:    rbacv1.RoleRef{APIGroup: rbacv1.GroupName, Kind: "ClusterRole", Name: "admin"},
 		Subjects:   []rbacv1.Subject{{Kind: rbacv1.ServiceAccountKind, Name: learnerAccount, Namespace: ns}},
 	}
-	if err := create(ctx, func() error {
-		_, err := c.Typed.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{})
-		return err
-	}); err != nil {
+	if _, err := c.Typed.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); orExists(err) != nil {
 		return fmt.Errorf("the learner's role binding in %s: %w", ns, err)
 	}
 	return nil
 }
 
-// create runs a create that may find its object there already (a grading
-// namespace that was not emptied: labgrade's own objects are the same).
-func create(ctx context.Context, fn func() error) error {
-	if err := fn(); err != nil && !apierrors.IsAlreadyExists(err) {
-		return err
+// orExists is err, but nil when a create found its object there already
+// (a grading namespace that was not emptied: labgrade's own objects are
+// the same).
+func orExists(err error) error {
+	if apierrors.IsAlreadyExists(err) {
+		return nil
 	}
-	return nil
+	return err
 }
 
 // learnerClients are the session's clients acting as the grading's

@@ -122,7 +122,7 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		steps = append(steps, step{"images", s.ensureImages})
 	}
 	for _, st := range steps {
-		if err := s.timed(st.name, func() error { return st.run(ctx) }, nil); err != nil {
+		if err := s.timed(st.name, func() error { return st.run(ctx) }); err != nil {
 			return s, err
 		}
 	}
@@ -161,9 +161,6 @@ func (s *Session) Lab() *lab.Lab { return s.opts.Lab }
 
 // Clients are the session's cluster clients (nil before the cluster step).
 func (s *Session) Clients() *cluster.Clients { return s.clients }
-
-// KindCluster is the kind cluster in use, "" for another cluster.
-func (s *Session) KindCluster() string { return s.kindCluster }
 
 // Failed is the result of a session that could not grade: err as its
 // environment error (exit 2, never the learner's failure).
@@ -205,7 +202,7 @@ func (s *Session) Close() error {
 	}
 	return s.timed("cleanup", func() error {
 		return s.provider.Delete(s.kindCluster, cluster.KubeconfigPath(s.kindCluster))
-	}, nil)
+	})
 }
 
 // Finish completes a result after Close: the cleanup phase, the node
@@ -235,21 +232,22 @@ func (s *Session) progress(format string, a ...any) {
 	}
 }
 
-// timed runs fn as a named phase, recorded in the session's phases or, if
-// into is not nil, in a result's.
-func (s *Session) timed(name string, fn func() error, into *[]result.Phase) error {
-	t := time.Now()
-	err := fn()
-	p := result.Phase{Name: name, Seconds: seconds(time.Since(t))}
-	if into != nil {
-		*into = append(*into, p)
-	} else {
+// timed runs fn as a named phase, recorded in the session's phases.
+func (s *Session) timed(name string, fn func() error) error {
+	return phase(name, fn, func(p result.Phase) {
 		s.mu.Lock()
 		s.phases = append(s.phases, p)
 		s.mu.Unlock()
-	}
+	}, s.progress)
+}
+
+// phase runs fn, hands record its timing and, when it succeeded, says so.
+func phase(name string, fn func() error, record func(result.Phase), progress func(string, ...any)) error {
+	t := time.Now()
+	err := fn()
+	record(result.Phase{Name: name, Seconds: seconds(time.Since(t))})
 	if err == nil {
-		s.progress("%s done in %.1fs", name, time.Since(t).Seconds())
+		progress("%s done in %.1fs", name, time.Since(t).Seconds())
 	}
 	return err
 }
