@@ -184,12 +184,7 @@ func orList(names []string) string {
 }
 
 func (v *validator) declaredImage(ref string) bool {
-	for _, img := range v.lab.Spec.Cluster.Images {
-		if img.Name == ref {
-			return true
-		}
-	}
-	return false
+	return slices.ContainsFunc(v.lab.Spec.Cluster.Images, func(img spec.Image) bool { return img.Name == ref })
 }
 
 // kindValidator is the loader as one check's kind sees it (spec.Validator):
@@ -222,7 +217,7 @@ func (k *kindValidator) CEL(field string, env expr.Env, srcs []string) []*expr.P
 	for i, src := range srcs {
 		p, err := expr.Compile(env, src)
 		if err != nil {
-			k.v.add(fmt.Sprintf("%s[%d]", k.at(field), i), "check %q: %v", k.check.ID, err)
+			k.v.add(fmt.Sprintf("%s[%d]", k.at(field), i), "%s: %v", k.Where(), err)
 			continue
 		}
 		progs = append(progs, p)

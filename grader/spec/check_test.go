@@ -18,6 +18,7 @@ func TestCheckCost(t *testing.T) {
 		{"resource", Check{Kinds: Kinds{Resource: &ResourceCheck{}}}, true, false, false},
 		{"absent", Check{Kinds: Kinds{Absent: &AbsentCheck{}}}, true, false, false},
 		{"http: one request", Check{Kinds: Kinds{HTTP: &HTTPCheck{}}}, true, false, false},
+		{"access", Check{Kinds: Kinds{Access: &AccessCheck{}}}, true, false, false},
 		{"drift config", Check{Kinds: Kinds{Drift: &DriftCheck{}}}, true, false, false},
 		{"drift behaviour", Check{Kinds: Kinds{Drift: &DriftCheck{Behaviour: &DriftBehaviour{}}}}, false, true, false},
 		{"rollout", Check{Kinds: Kinds{Rollout: &RolloutCheck{}}}, false, true, true},
@@ -49,6 +50,8 @@ func TestCheckSubject(t *testing.T) {
 		{"rollout", Check{Kinds: Kinds{Rollout: &RolloutCheck{DeploymentUpdate: DeploymentUpdate{Deployment: "web"}}}}, [3]string{"apps/v1", "Deployment", "web"}},
 		{"rolloutHalts", Check{Kinds: Kinds{RolloutHalts: &RolloutHaltsCheck{DeploymentUpdate: DeploymentUpdate{Deployment: "web"}}}}, [3]string{"apps/v1", "Deployment", "web"}},
 		{"drift", Check{Kinds: Kinds{Drift: &DriftCheck{Monitor: "mon"}}}, [3]string{"apps/v1", "Deployment", "mon"}},
+		{"access", Check{Kinds: Kinds{Access: &AccessCheck{ServiceAccount: "web"}}}, [3]string{"v1", "ServiceAccount", "web"}},
+		{"access in another namespace", Check{Kinds: Kinds{Access: &AccessCheck{ServiceAccount: "web", Namespace: "ops"}}}, [3]string{}},
 		{"container", Check{Kinds: Kinds{Container: &ContainerCheck{Image: "x:1"}}}, [3]string{}},
 		{"no kind", Check{}, [3]string{}},
 	}

@@ -2,7 +2,6 @@ package spec
 
 import (
 	"fmt"
-	"strings"
 	"time"
 )
 
@@ -76,9 +75,7 @@ func (k *ContainerCheck) Validate(v Validator) {
 		v.Problemf("", "container in %s needs an image", v.Where())
 	}
 	for i, r := range k.Requests {
-		if !strings.HasPrefix(r.Path, "/") {
-			v.Problemf(fmt.Sprintf("requests[%d].path", i), "request path in %s must start with '/'", v.Where())
-		}
+		requestPath(v, fmt.Sprintf("requests[%d].path", i), "request path", r.Path)
 	}
 }
 

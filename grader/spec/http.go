@@ -1,10 +1,6 @@
 package spec
 
-import (
-	"strings"
-
-	"github.com/labgrade/labgrade/grader/expr"
-)
+import "github.com/labgrade/labgrade/grader/expr"
 
 // HTTPCheck sends a request to a Service through the API server's service
 // proxy (no port-forward, nothing exposed on the host) and passes when one
@@ -65,9 +61,7 @@ func (h *HTTPCheck) Validate(v Validator) {
 	if h.Port.IsZero() {
 		v.Problemf("", "http in %s needs a port", v.Where())
 	}
-	if !strings.HasPrefix(h.Path, "/") {
-		v.Problemf("path", "http path in %s must start with '/'", v.Where())
-	}
+	requestPath(v, "path", "http path", h.Path)
 	h.programs = v.CEL("cel", expr.HTTP, h.CEL)
 }
 

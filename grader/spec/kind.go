@@ -2,6 +2,7 @@ package spec
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/labgrade/labgrade/grader/expr"
 )
@@ -77,6 +78,14 @@ func joinField(at, field string) string {
 		return field
 	}
 	return at + "." + field
+}
+
+// requestPath reports a request path, what in messages ("http path"),
+// that does not start with '/'.
+func requestPath(v Validator, field, what, path string) {
+	if !strings.HasPrefix(path, "/") {
+		v.Problemf(field, "%s in %s must start with '/'", what, v.Where())
+	}
 }
 
 // compiled returns a kind's compiled CEL, or an error when the kind never

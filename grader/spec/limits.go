@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"cmp"
 	"fmt"
 	"time"
 )
@@ -55,26 +56,14 @@ const MaxDepth = 1000
 // WithDefaults is l with every field left at 0 set to its default.
 func (l SubmissionLimits) WithDefaults() SubmissionLimits {
 	d := DefaultSubmissionLimits
-	or := func(v *int64, def int64) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	or(&l.FileBytes, d.FileBytes)
-	or(&l.TotalBytes, d.TotalBytes)
-	or(&l.Aliases, d.Aliases)
-	ori := func(v *int, def int) {
-		if *v == 0 {
-			*v = def
-		}
-	}
-	ori(&l.Files, d.Files)
-	ori(&l.Documents, d.Documents)
-	ori(&l.Keys, d.Keys)
-	ori(&l.Depth, d.Depth)
-	if l.Timeout.Duration == 0 {
-		l.Timeout = d.Timeout
-	}
+	l.FileBytes = cmp.Or(l.FileBytes, d.FileBytes)
+	l.TotalBytes = cmp.Or(l.TotalBytes, d.TotalBytes)
+	l.Files = cmp.Or(l.Files, d.Files)
+	l.Documents = cmp.Or(l.Documents, d.Documents)
+	l.Keys = cmp.Or(l.Keys, d.Keys)
+	l.Depth = cmp.Or(l.Depth, d.Depth)
+	l.Aliases = cmp.Or(l.Aliases, d.Aliases)
+	l.Timeout.Duration = cmp.Or(l.Timeout.Duration, d.Timeout.Duration)
 	return l
 }
 

@@ -1,7 +1,5 @@
 package spec
 
-import "strings"
-
 // Traffic is the steady load a rollout check sends through a Service while
 // it changes the Deployment: a pod of the lab's load generator image, one new
 // connection per request, every answer recorded.
@@ -34,8 +32,8 @@ func (t Traffic) validate(v Validator, at string) {
 	if t.Service == "" || t.Port.IsZero() {
 		v.Problemf(at, "%s must name the service and port that receive traffic", v.Where())
 	}
-	if t.Path != "" && !strings.HasPrefix(t.Path, "/") {
-		v.Problemf(joinField(at, "path"), "path in %s must start with '/'", v.Where())
+	if t.Path != "" {
+		requestPath(v, joinField(at, "path"), "path", t.Path)
 	}
 	if !v.DeclaredImage(t.LoadgenImage) {
 		v.Problemf(joinField(at, "loadgenImage"), "%s needs loadgenImage, one of spec.cluster.images, not %q", v.Where(), t.LoadgenImage)
