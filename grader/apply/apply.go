@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/labgrade/labgrade/grader/cluster"
+	"github.com/labgrade/labgrade/grader/result"
 )
 
 // FieldManager is the server-side apply field manager labgrade uses.
@@ -65,7 +66,7 @@ func (e *Error) add(o Object, err error) {
 	e.errs = append(e.errs, err)
 }
 
-func (e *Error) Error() string { return RefusalsError(e.Refused).Error() }
+func (e *Error) Error() string { return result.RefusalLines(e.Refused) }
 
 func (e *Error) Unwrap() []error { return e.errs }
 

@@ -185,7 +185,7 @@ func (c *converter) scalar(n *yaml.Node) (*value, error) {
 		var v any
 		if err := n.Decode(&v); err != nil {
 			// yaml.v3's message quotes the value whole
-			return nil, errAt(n, "the value %s cannot be read as %s", excerpt(n.Value), escape(n.ShortTag(), excerptRunes))
+			return nil, errAt(n, "the value %s cannot be read as %s", excerpt(n.Value), escape(tag, excerptRunes))
 		}
 		out.v = v
 	}

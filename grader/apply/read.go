@@ -14,7 +14,6 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -91,12 +90,11 @@ func ReadLimited(ctx context.Context, path string, lim spec.SubmissionLimits, ig
 		select {
 		case <-done:
 		case <-time.After(time.Second):
-			file, msg := *r.current.Load(), r.timeoutMsg()
-			return nil, &ReadError{Refused: []Refusal{{File: escape(file, 0), Why: msg}}, text: problemLine(file, 0, msg)}
+			return nil, &ReadError{Refused: []Refusal{{File: escape(*r.current.Load(), 0), Why: r.timeoutMsg()}}}
 		}
 	}
-	if len(r.problems) > 0 {
-		return r.objs, &ReadError{Refused: r.refused, text: strings.Join(r.problems, "\n")}
+	if len(r.refused) > 0 {
+		return r.objs, &ReadError{Refused: r.refused}
 	}
 	return r.objs, nil
 }
@@ -108,18 +106,17 @@ const maxEntries = 100000
 // reader is one ReadLimited. Only its goroutine touches it, but for
 // current, which names the file being read should the reading time out.
 type reader struct {
-	ctx      context.Context
-	lim      spec.SubmissionLimits
-	ignore   []string
-	path     string
-	current  atomic.Pointer[string]
-	entries  int
-	files    []string // relative to path, of a directory
-	stop     bool
-	budget   budget
-	objs     []Object
-	problems []string
-	refused  []Refusal
+	ctx     context.Context
+	lim     spec.SubmissionLimits
+	ignore  []string
+	path    string
+	current atomic.Pointer[string]
+	entries int
+	files   []string // relative to path, of a directory
+	stop    bool
+	budget  budget
+	objs    []Object
+	refused []Refusal // the problems, in the order found
 }
 
 // refuseLinks: every symbolic link is refused, not only those that leave the
@@ -491,27 +488,26 @@ func (r *reader) timeoutMsg() string {
 }
 
 func (r *reader) problem(file string, line int, format string, a ...any) {
-	msg := fmt.Sprintf(format, a...)
-	r.problems = append(r.problems, problemLine(file, line, msg))
-	r.refused = append(r.refused, Refusal{File: escape(file, 0), Line: line, Why: escape(msg, 0)})
+	r.refused = append(r.refused, Refusal{File: escape(file, 0), Line: line, Why: escape(fmt.Sprintf(format, a...), 0)})
 }
 
 // ReadError is what ReadLimited could not read: each file or document
-// refused, with where and why. Its text is one "file:line: what" a line.
+// refused, with where and why.
 type ReadError struct {
 	Refused []Refusal
-	text    string
 }
 
-func (e *ReadError) Error() string { return e.text }
+// Error is one "file:line: what" a line (see problemLines).
+func (e *ReadError) Error() string { return strings.Join(problemLines(e.Refused), "\n") }
 
-// problemLine is "file:line: msg" on one line. Every part that comes from
-// the submission is escaped already; escaping the whole line again changes
-// nothing but what the parts make together ("::" across a joint).
-func problemLine(file string, line int, msg string) string {
-	where := file
-	if line > 0 {
-		where += ":" + strconv.Itoa(line)
+// problemLines is each refusal on one line, "file:line: what". Every part
+// that comes from the submission is escaped already; escaping the whole
+// line again changes nothing but what the parts make together ("::" across
+// a joint).
+func problemLines(rs []Refusal) []string {
+	lines := make([]string, len(rs))
+	for i, rf := range rs {
+		lines[i] = escape(rf.String(), 0)
 	}
-	return escape(where+": "+msg, 0)
+	return lines
 }

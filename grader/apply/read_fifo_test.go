@@ -43,5 +43,5 @@ func TestReadFIFOSwappedInIsNotBlockedOn(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("opening a FIFO blocked")
 	}
-	assert.Equal(t, []string{filepath.Join(dir, "x.yaml") + ": not a regular file (a named pipe): not read"}, r.problems)
+	assert.Equal(t, []string{filepath.Join(dir, "x.yaml") + ": not a regular file (a named pipe): not read"}, problemLines(r.refused))
 }

@@ -3,7 +3,6 @@ package apply
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
@@ -20,11 +19,7 @@ func RefusalsError(rs []Refusal) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	lines := make([]string, len(rs))
-	for i, r := range rs {
-		lines[i] = r.String()
-	}
-	return errors.New(strings.Join(lines, "\n"))
+	return errors.New(result.RefusalLines(rs))
 }
 
 // Retarget moves objects that name the lab's namespace (from) into the

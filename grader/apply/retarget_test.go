@@ -56,8 +56,9 @@ func TestRetarget(t *testing.T) {
 	assert.Equal(t, "ml-serving", same[0].GetNamespace())
 }
 
-func TestRefusalString(t *testing.T) {
-	assert.Equal(t, "sub/link.yaml: a symlink out of the submission", Refusal{File: "sub/link.yaml", Why: "a symlink out of the submission"}.String(), "a whole file")
-	assert.Equal(t, "sub/a.yaml:3: Pod/p: why", Refusal{File: "sub/a.yaml", Line: 3, Object: "Pod/p", Why: "why"}.String())
+// Refusal.String itself is tested in package result.
+func TestRefusalsError(t *testing.T) {
 	assert.NoError(t, RefusalsError(nil))
+	err := RefusalsError([]Refusal{{File: "sub/link.yaml", Why: "a symlink out of the submission"}, {File: "sub/a.yaml", Line: 3, Object: "Pod/p", Why: "why"}})
+	assert.EqualError(t, err, "sub/link.yaml: a symlink out of the submission\nsub/a.yaml:3: Pod/p: why")
 }

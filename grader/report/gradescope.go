@@ -101,10 +101,7 @@ func Gradescope(w io.Writer, r *result.Result) error {
 func submissionText(r *result.Result) string {
 	var b strings.Builder
 	if len(r.Refused) > 0 {
-		b.WriteString(refusedHeading(r) + "\n")
-		for _, rf := range r.Refused {
-			b.WriteString(rf.String() + "\n")
-		}
+		b.WriteString(refusedHeading(r) + "\n" + result.RefusalLines(r.Refused) + "\n")
 	}
 	if len(r.Problems) > 0 {
 		b.WriteString("Problems applying your work:\n")

@@ -79,11 +79,7 @@ func JUnit(w io.Writer, r *result.Result) error {
 		tc := junitCase{Name: "submission", Classname: "labgrade." + r.Lab, Time: secs(0)}
 		if len(r.Refused) > 0 {
 			s.Failures++
-			lines := make([]string, len(r.Refused))
-			for i, rf := range r.Refused {
-				lines[i] = rf.String()
-			}
-			tc.Failure = &junitProblem{Message: refusedHeading(r), Type: "refused", Text: strings.Join(lines, "\n")}
+			tc.Failure = &junitProblem{Message: refusedHeading(r), Type: "refused", Text: result.RefusalLines(r.Refused)}
 		}
 		if len(r.Problems) > 0 {
 			tc.SystemOut = "Problems applying your work:\n" + strings.Join(r.Problems, "\n")

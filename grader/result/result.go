@@ -3,7 +3,10 @@
 // documented, versioned report schema (docs/report-schema.md).
 package result
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // SchemaVersion of the JSON report. Bump it on any incompatible change.
 const SchemaVersion = 1
@@ -115,6 +118,15 @@ func (r Refusal) String() string {
 		s += ": " + r.Object
 	}
 	return s + ": " + r.Why
+}
+
+// RefusalLines is rs, one String a line.
+func RefusalLines(rs []Refusal) string {
+	lines := make([]string, len(rs))
+	for i, r := range rs {
+		lines[i] = r.String()
+	}
+	return strings.Join(lines, "\n")
 }
 
 // Verdict of a run.

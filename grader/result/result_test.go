@@ -136,3 +136,8 @@ func TestRefusalString(t *testing.T) {
 		Refusal{File: "sub/a.yaml", Line: 3, Object: "Deployment/x", Why: `names namespace "kube-system"`}.String())
 	assert.Equal(t, "sub/link.yaml: a symlink out of the submission", Refusal{File: "sub/link.yaml", Why: "a symlink out of the submission"}.String())
 }
+
+func TestRefusalLines(t *testing.T) {
+	assert.Equal(t, "", RefusalLines(nil))
+	assert.Equal(t, "a.yaml: why\nb.yaml:2: Pod/p: why", RefusalLines([]Refusal{{File: "a.yaml", Why: "why"}, {File: "b.yaml", Line: 2, Object: "Pod/p", Why: "why"}}))
+}
