@@ -6,6 +6,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"sort"
@@ -17,6 +18,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -103,6 +105,19 @@ func TestHostileSubmissions(t *testing.T) {
 			var back map[string]any
 			assert.NoError(t, json.Unmarshal(out.Bytes(), &back))
 			out.Reset()
+			require.NoError(t, report.JUnit(&out, res))
+			var suites struct {
+				Failures int `xml:"failures,attr"`
+			}
+			assert.NoError(t, xml.Unmarshal(out.Bytes(), &suites), "JUnit is well-formed XML")
+			assert.Positive(t, suites.Failures, "a refusal is a failed testcase, not a green run")
+			assert.Contains(t, out.String(), `type="refused"`)
+			out.Reset()
+			require.NoError(t, report.Gradescope(&out, res))
+			var gs map[string]any
+			assert.NoError(t, json.Unmarshal(out.Bytes(), &gs), "Gradescope results.json parses")
+			assert.IsType(t, []any{}, gs["tests"], "tests is a list")
+			out.Reset()
 			require.NoError(t, report.Emit(&out, res, report.Options{Format: "text"}))
 			assert.Contains(t, out.String(), evil, "the scorecard names the refused object")
 			for _, line := range strings.Split(out.String(), "\n") {
@@ -158,6 +173,39 @@ func TestHostileSubmissions(t *testing.T) {
 	res = s.Grade(ctx, runner.Grading{Namespace: ns, Submission: good, Name: "after-finalizer", Setup: runner.Fresh})
 	assert.Equal(t, result.Passed, res.Verdict, "a namespace held by a finalizer is emptied for the next grading: %s %+v", res.EnvironmentError, res.Problems)
 	step("honest grading after")
+
+	// A cluster-scoped kind the lab allows: applied by labgrade within the
+	// lab's rules, held by one grading at a time, gone with the grading.
+	t.Run("allowed-cluster-scoped", func(t *testing.T) {
+		sub := filepath.Join(repoRoot, "e2e", "testdata", "hostile-later", "allowed-priorityclass")
+		pcs := s.Clients().Typed.SchedulingV1().PriorityClasses()
+		res := s.Grade(ctx, runner.Grading{Namespace: "sandbox-demo-allowed-a", Submission: sub, Name: "allowed-a", Setup: runner.Fresh})
+		require.Equal(t, result.Passed, res.Verdict, "%+v %v", res.Refused, res.Problems)
+		pc, err := pcs.Get(ctx, "sandbox-demo-team-batch", metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, "sandbox-demo-allowed-a", pc.Labels[runner.GradingLabel])
+
+		res = s.Grade(ctx, runner.Grading{Namespace: "sandbox-demo-allowed-b", Submission: sub, Name: "allowed-b", Setup: runner.Fresh})
+		assert.Equal(t, result.NotPassed, res.Verdict, "a name another grading holds is refused")
+		assert.True(t, containsObject(res.Refused, "PriorityClass/sandbox-demo-team-batch"), "%+v", res.Refused)
+		pc, err = pcs.Get(ctx, "sandbox-demo-team-batch", metav1.GetOptions{})
+		require.NoError(t, err)
+		assert.Equal(t, "sandbox-demo-allowed-a", pc.Labels[runner.GradingLabel], "never overwritten")
+
+		s.DropNamespace("sandbox-demo-allowed-a")
+		_, err = pcs.Get(ctx, "sandbox-demo-team-batch", metav1.GetOptions{})
+		assert.True(t, apierrors.IsNotFound(err), "the grading's PriorityClass went with it: %v", err)
+		res = s.Grade(ctx, runner.Grading{Namespace: "sandbox-demo-allowed-b", Submission: sub, Name: "allowed-b-again", Setup: runner.Fresh})
+		assert.Equal(t, result.Passed, res.Verdict, "%+v %v", res.Refused, res.Problems)
+		s.DropNamespace("sandbox-demo-allowed-b")
+		assert.Equal(t, before, snapshot(t, ctx, s.Clients()), "nothing cluster-wide is left")
+	})
+	step("allowed cluster-scoped kind")
+
+	t.Run("multi-tenancy-profile-level-1", func(t *testing.T) {
+		profileLevel1(t, ctx, s.Clients(), "sandbox-demo-honest", "sandbox-demo-files")
+	})
+	step("multi-tenancy benchmark, profile level 1")
 }
 
 func containsObject(rs []result.Refusal, obj string) bool {

@@ -24,8 +24,9 @@ func RefusalsError(rs []Refusal) error {
 
 // Retarget moves objects that name the lab's namespace (from) into the
 // namespace a grading uses (to), so that several gradings of one lab share
-// a cluster: metadata.namespace, a Namespace object of that name, and the
-// namespace of ServiceAccount subjects in role bindings. It returns the
+// a cluster: metadata.namespace, a Namespace object of that name, the
+// namespace of ServiceAccount subjects in role bindings, and an Event's
+// involvedObject.namespace. It returns the
 // objects to apply, and refuses, leaving them as written and out of kept,
 // those that name any other namespace: a grading's objects live in its
 // namespace alone.
@@ -47,6 +48,11 @@ func Retarget(objs []Object, from, to string) (kept []Object, refused []Refusal)
 			o.SetName(to)
 		case gv.Group == "rbac.authorization.k8s.io" && (o.GetKind() == "RoleBinding" || o.GetKind() == "ClusterRoleBinding"):
 			retargetSubjects(o.Unstructured, from, to)
+		case gv.Group == "" && o.GetKind() == "Event":
+			// the API server requires an Event's object in its own namespace
+			if ns, _, _ := unstructured.NestedString(o.Object, "involvedObject", "namespace"); ns == from {
+				_ = unstructured.SetNestedField(o.Object, to, "involvedObject", "namespace")
+			}
 		}
 		kept = append(kept, *o)
 	}

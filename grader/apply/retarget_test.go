@@ -48,6 +48,13 @@ func TestRetarget(t *testing.T) {
 	}
 	assert.Equal(t, "ml-serving-7", kept[1].GetNamespace(), "kept objects are the retargeted ones")
 
+	ev := []Object{obj(t, map[string]any{"apiVersion": "v1", "kind": "Event", "metadata": map[string]any{"name": "e"},
+		"involvedObject": map[string]any{"kind": "Deployment", "name": "d", "namespace": "ml-serving"}})}
+	_, refused = Retarget(ev, "ml-serving", "ml-serving-7")
+	assert.Empty(t, refused)
+	ns, _, _ := unstructured.NestedString(ev[0].Object, "involvedObject", "namespace")
+	assert.Equal(t, "ml-serving-7", ns, "an Event's object moves with it")
+
 	same := []Object{obj(t, map[string]any{"apiVersion": "v1", "kind": "ConfigMap", "metadata": map[string]any{"name": "named", "namespace": "ml-serving"}})}
 	kept, refused = Retarget(same, "ml-serving", "ml-serving")
 	assert.Empty(t, refused, "grading in the lab's own namespace changes nothing")

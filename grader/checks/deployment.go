@@ -9,6 +9,7 @@ import (
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
 	discoveryv1 "k8s.io/api/discovery/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -134,23 +135,39 @@ type endpointWatch struct {
 	stop   chan struct{}
 }
 
+// managedByController is the label value of EndpointSlices the
+// EndpointSlice controller writes for a Service with a selector.
+const managedByController = "endpointslice-controller.k8s.io"
+
+// watchReadyEndpoints counts a Service's ready endpoints as the
+// EndpointSlice controller publishes them. The learner may write
+// EndpointSlices too (namespace admin), so a slice counts only with the
+// controller's label, and an endpoint only as one of the namespace's pods
+// that exists and is not terminating, once per pod however many slices
+// list it: a forged slice can neither invent endpoints nor hide a pod
+// that stops. (The labels themselves could be forged; the pod checks are
+// what bound such a slice to pods that really serve.) Pods appear in the
+// pod cache before their endpoints are ready (they are created, then
+// started, then pass a probe), so the pod check never undercounts.
 func watchReadyEndpoints(ctx context.Context, env Env, service string) *endpointWatch {
 	w := &endpointWatch{min: math.MaxInt, stop: make(chan struct{})}
-	f := informers.NewSharedInformerFactoryWithOptions(env.Clients.Typed, 0, informers.WithNamespace(env.Namespace),
+	slices := informers.NewSharedInformerFactoryWithOptions(env.Clients.Typed, 0, informers.WithNamespace(env.Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
-			o.LabelSelector = discoveryv1.LabelServiceName + "=" + service
-		}))
-	inf := f.Discovery().V1().EndpointSlices().Informer()
+			o.LabelSelector = discoveryv1.LabelServiceName + "=" + service + "," + discoveryv1.LabelManagedBy + "=" + managedByController
+		})).Discovery().V1().EndpointSlices().Informer()
+	pods := informers.NewSharedInformerFactoryWithOptions(env.Clients.Typed, 0, informers.WithNamespace(env.Namespace)).
+		Core().V1().Pods().Informer()
 	recount := func(any) {
-		ready := map[string]bool{}
-		for _, obj := range inf.GetStore().List() {
+		ready := map[types.UID]bool{}
+		for _, obj := range slices.GetStore().List() {
 			for _, ep := range obj.(*discoveryv1.EndpointSlice).Endpoints {
-				if ep.Conditions.Ready == nil || *ep.Conditions.Ready {
-					key := fmt.Sprint(ep.Addresses)
-					if ep.TargetRef != nil {
-						key = string(ep.TargetRef.UID)
-					}
-					ready[key] = true
+				ref := ep.TargetRef
+				if (ep.Conditions.Ready != nil && !*ep.Conditions.Ready) || ref == nil || ref.Kind != "Pod" {
+					continue
+				}
+				p, ok, _ := pods.GetStore().GetByKey(env.Namespace + "/" + ref.Name)
+				if ok && p.(*corev1.Pod).UID == ref.UID && p.(*corev1.Pod).DeletionTimestamp == nil {
+					ready[ref.UID] = true
 				}
 			}
 		}
@@ -161,9 +178,10 @@ func watchReadyEndpoints(ctx context.Context, env Env, service string) *endpoint
 		}
 		w.mu.Unlock()
 	}
-	_, _ = inf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: recount, DeleteFunc: recount, UpdateFunc: func(_, n any) { recount(n) }})
-	go inf.Run(w.stop)
-	cache.WaitForCacheSync(ctx.Done(), inf.HasSynced)
+	_, _ = slices.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: recount, DeleteFunc: recount, UpdateFunc: func(_, n any) { recount(n) }})
+	go pods.Run(w.stop)
+	go slices.Run(w.stop)
+	cache.WaitForCacheSync(ctx.Done(), pods.HasSynced, slices.HasSynced)
 	w.mu.Lock()
 	w.synced = true
 	w.mu.Unlock()
@@ -202,6 +220,20 @@ func prepare(ctx context.Context, env Env, u spec.DeploymentUpdate) (*appsv1.Dep
 		return nil, 0, Failf("Deployment/%s was not fully rolled out and ready before the check (%s)", u.Deployment, describeStatus(d))
 	}
 	return d, idx, nil
+}
+
+// runsImage says, when the Deployment's container idx does not run image,
+// what it runs instead. The grader set that image itself; a Deployment
+// that ended on another was changed by something in the learner's
+// namespace during the check, and the rollout seen is not the one graded.
+func runsImage(d *appsv1.Deployment, idx int, image string) error {
+	if d == nil || idx >= len(d.Spec.Template.Spec.Containers) {
+		return nil // nothing seen: judged by the caller
+	}
+	if got := d.Spec.Template.Spec.Containers[idx].Image; got != image {
+		return Failf("Deployment/%s ended on image %s, not %s which the grader set: something in the namespace changed it during the check", d.Name, got, image)
+	}
+	return nil
 }
 
 func describeStatus(d *appsv1.Deployment) string {

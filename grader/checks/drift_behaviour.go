@@ -20,6 +20,7 @@ import (
 	"github.com/labgrade/labgrade/grader/diagnose"
 	"github.com/labgrade/labgrade/grader/drift"
 	"github.com/labgrade/labgrade/grader/spec"
+	"github.com/labgrade/labgrade/grader/traffic"
 )
 
 // monitorPod reads a running drift monitor through the API server's pod
@@ -53,7 +54,7 @@ func runDriftBehaviour(ctx context.Context, env Env, d *spec.DriftCheck, s *moni
 	if err != nil {
 		return "", fmt.Errorf("the lab's reference data: %v", err)
 	}
-	mon, err := readyMonitor(ctx, env, s.deploy, d.Port, b.Deadline.Duration)
+	mon, err := readyMonitor(ctx, env, s.deploy, d.Port, b.MonitorImage, b.Deadline.Duration)
 	if err != nil {
 		return "", err
 	}
@@ -69,6 +70,9 @@ func runDriftBehaviour(ctx context.Context, env Env, d *spec.DriftCheck, s *moni
 		return "", Failf("with traffic drawn from the reference data the monitor flagged %s: false alarms (%s)", strings.Join(flagged, ", "), describeFlags(base.status, flagged))
 	}
 	if err := agree(cfg, ref, base, b.Tolerance); err != nil {
+		return "", err
+	}
+	if err := fromGrader(base.window, base.sent); err != nil {
 		return "", err
 	}
 
@@ -92,7 +96,10 @@ func runDriftBehaviour(ctx context.Context, env Env, d *spec.DriftCheck, s *moni
 	if err := agree(cfg, ref, drifted, b.Tolerance); err != nil {
 		return "", err
 	}
-	if err := alertDelivered(ctx, env, cfg, mon, want, start, base.status); err != nil {
+	if err := fromGrader(drifted.window, base.sent, drifted.sent); err != nil {
+		return "", err
+	}
+	if err := alertDelivered(ctx, env, cfg, mon, b.MonitorImage != "", want, start, base.status); err != nil {
 		return "", err
 	}
 	return fmt.Sprintf("no false alarm over %d reference samples; flagged %s after %s; statistics agree with the grader's",
@@ -101,8 +108,11 @@ func runDriftBehaviour(ctx context.Context, env Env, d *spec.DriftCheck, s *moni
 
 // readyMonitor waits for the monitor Deployment to have a ready replica and
 // returns a ready pod of it; a monitor that stays unready fails with its
-// own reason.
-func readyMonitor(ctx context.Context, env Env, dep *appsv1.Deployment, port int, within time.Duration) (monitorPod, error) {
+// own reason. With image set, only a pod the Deployment controls (through
+// its ReplicaSet) and that runs image counts: the learner may label any
+// pod like the monitor's, and only the lab's image is known to report
+// what it computed.
+func readyMonitor(ctx context.Context, env Env, dep *appsv1.Deployment, port int, image string, within time.Duration) (monitorPod, error) {
 	mon := monitorPod{env: env, port: strconv.Itoa(port)}
 	sel, err := metav1.LabelSelectorAsSelector(dep.Spec.Selector)
 	if err != nil {
@@ -115,11 +125,22 @@ func readyMonitor(ctx context.Context, env Env, dep *appsv1.Deployment, port int
 	if err != nil {
 		return mon, fmt.Errorf("listing the drift monitor's pods: %v", err)
 	}
+	var refused []string
 	for _, p := range pods.Items {
-		if p.DeletionTimestamp == nil && diagnose.PodReady(&p) {
-			mon.name = p.Name
-			return mon, nil
+		if p.DeletionTimestamp != nil || !diagnose.PodReady(&p) {
+			continue
 		}
+		if image != "" {
+			if why := notTheMonitor(ctx, env, dep, &p, image); why != "" {
+				refused = append(refused, why)
+				continue
+			}
+		}
+		mon.name = p.Name
+		return mon, nil
+	}
+	if len(refused) > 0 {
+		return mon, Failf("no ready pod of the drift monitor (Deployment %s) is one the grader can believe: %s", dep.Name, strings.Join(refused, "; "))
 	}
 	why := "no pod"
 	if len(pods.Items) > 0 {
@@ -134,12 +155,38 @@ func readyMonitor(ctx context.Context, env Env, dep *appsv1.Deployment, port int
 	return mon, Failf("the drift monitor (Deployment %s) has no ready pod after %s: %s", dep.Name, within, why)
 }
 
+// notTheMonitor says why pod p is not the lab's monitor ("" when it is):
+// it must run image and be controlled by a ReplicaSet that dep controls.
+func notTheMonitor(ctx context.Context, env Env, dep *appsv1.Deployment, p *corev1.Pod, image string) string {
+	runs := false
+	for _, c := range p.Spec.Containers {
+		runs = runs || c.Image == image
+	}
+	if !runs {
+		return fmt.Sprintf("pod %s does not run the lab's monitor image %s", p.Name, image)
+	}
+	owner := metav1.GetControllerOf(p)
+	if owner == nil || owner.Kind != "ReplicaSet" {
+		return fmt.Sprintf("pod %s is not created by Deployment %s", p.Name, dep.Name)
+	}
+	rs, err := env.Clients.Typed.AppsV1().ReplicaSets(env.Namespace).Get(ctx, owner.Name, metav1.GetOptions{})
+	if err != nil || rs.UID != owner.UID {
+		return fmt.Sprintf("pod %s is not created by Deployment %s (its ReplicaSet %s cannot be read)", p.Name, dep.Name, owner.Name)
+	}
+	if o := metav1.GetControllerOf(rs); o == nil || o.UID != dep.UID {
+		return fmt.Sprintf("pod %s is not created by Deployment %s", p.Name, dep.Name)
+	}
+	return ""
+}
+
 // phase is what one traffic phase left: the monitor's window and the
 // status it evaluated on exactly that window.
 type phase struct {
 	status drift.MonitorStatus
 	window map[string][]any
 	took   time.Duration
+	// sent are the rows the grader's load generator had answered
+	sent traffic.Rows
 }
 
 // runPhase sends traffic (drifted by args) until the monitor has seen need
@@ -179,6 +226,10 @@ func runPhase(ctx context.Context, env Env, mon monitorPod, b *spec.DriftBehavio
 	if err != nil {
 		return nil, err
 	}
+	sent, err := lg.rows(ctx)
+	if err != nil {
+		return nil, err
+	}
 	if statusErr != nil && ctx.Err() == nil {
 		return nil, Failf("the drift monitor does not answer: %v", statusErr)
 	}
@@ -195,7 +246,7 @@ func runPhase(ctx context.Context, env Env, mon monitorPod, b *spec.DriftBehavio
 	if err != nil {
 		return nil, Failf("reading the monitor after the traffic stopped: %v", err)
 	}
-	p.took = took
+	p.took, p.sent = took, sent
 	return p, nil
 }
 
@@ -288,7 +339,12 @@ func closeRel(a, b, tol float64) bool {
 // alertDelivered requires the alert for each drifted feature: an Event on
 // the configured object created since the drift began, or webhook
 // deliveries the monitor counted.
-func alertDelivered(ctx context.Context, env Env, cfg *drift.MonitorConfig, mon monitorPod, features []string, since time.Time, before drift.MonitorStatus) error {
+//
+// An Event counts only when the API server created it during the drift
+// phase (its creationTimestamp, which no client sets: an Event dated 2099
+// by its author is as old as its creation) and, when attributed, when it
+// names the monitor's pod as its reporting instance.
+func alertDelivered(ctx context.Context, env Env, cfg *drift.MonitorConfig, mon monitorPod, attributed bool, features []string, since time.Time, before drift.MonitorStatus) error {
 	if e := cfg.Alerts.Event; e != nil {
 		var missing []string
 		for range 20 { // alerts follow the evaluation that flags; allow a few seconds
@@ -300,7 +356,8 @@ func alertDelivered(ctx context.Context, env Env, cfg *drift.MonitorConfig, mon 
 			for _, f := range features {
 				if !slices.ContainsFunc(evs.Items, func(ev corev1.Event) bool {
 					return ev.Reason == "DataDrift" && ev.InvolvedObject.Name == e.Name && strings.EqualFold(ev.InvolvedObject.Kind, e.Kind) &&
-						!diagnose.EventTime(ev).Before(since.Add(-2*time.Second)) && strings.Contains(ev.Message, "feature "+f+" ")
+						!ev.CreationTimestamp.Time.Before(since.Add(-2*time.Second)) && strings.Contains(ev.Message, "feature "+f+" ") &&
+						(!attributed || ev.ReportingInstance == mon.name)
 				}) {
 					missing = append(missing, f)
 				}
@@ -323,6 +380,42 @@ func alertDelivered(ctx context.Context, env Env, cfg *drift.MonitorConfig, mon 
 	hook := st.Alerts["webhook"]
 	if hook.Sent-before.Alerts["webhook"].Sent < len(features) {
 		return Failf("the monitor delivered %d webhook alerts for %d drifted features (last error: %s)", hook.Sent-before.Alerts["webhook"].Sent, len(features), cmp.Or(hook.LastError, "none"))
+	}
+	return nil
+}
+
+// fromGrader requires a monitor's window to hold the rows the grader sent:
+// every column's values must be among those the load generator had
+// answered in this check's phases (a few foreign ones are allowed: other
+// checks' requests, a late inference log). A window that does not is not
+// the monitor's view of the grader's traffic, and its statistics prove
+// nothing, however consistent with each other.
+func fromGrader(window map[string][]any, phases ...traffic.Rows) error {
+	for name, col := range window {
+		sent := map[float64]int{}
+		for _, ph := range phases {
+			i := slices.Index(ph.Features, name)
+			if i < 0 {
+				continue
+			}
+			for _, r := range ph.Rows {
+				if i < len(r) {
+					sent[r[i]]++
+				}
+			}
+		}
+		foreign := 0
+		for _, v := range col {
+			f, ok := v.(float64)
+			if ok && sent[f] > 0 {
+				sent[f]--
+				continue
+			}
+			foreign++
+		}
+		if allowed := 2 + len(col)/50; foreign > allowed {
+			return Failf("the monitor's window holds %d values of feature %s (of %d) that the grader never sent: its window is not the traffic the model server was given", foreign, name, len(col))
+		}
 	}
 	return nil
 }

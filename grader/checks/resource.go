@@ -21,6 +21,12 @@ func runResource(ctx context.Context, env Env, r *spec.ResourceCheck) (string, e
 		if len(objs) == 0 {
 			return Failf("%s not found", describeTarget(r.Target))
 		}
+		if r.Selects != "" {
+			var err error
+			if objs, err = selecting(ctx, env, objs, r.Selects); err != nil {
+				return err
+			}
+		}
 		if r.Name == "" && len(objs) < r.MinCount {
 			return Failf("found %d %s, need at least %d", len(objs), describeTarget(r.Target), r.MinCount)
 		}

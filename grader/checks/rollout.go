@@ -52,6 +52,9 @@ func runRollout(ctx context.Context, env Env, r *spec.RolloutCheck) (string, err
 		return "", err
 	}
 
+	if err := runsImage(final, idx, r.Image); err != nil {
+		return "", err
+	}
 	var problems []string
 	if !done {
 		problems = append(problems, fmt.Sprintf("the rollout to %s did not complete within %s (%s)", r.Image, r.Deadline.Duration, describeStatus(final)))

@@ -53,6 +53,7 @@ func runRolloutHalts(ctx context.Context, env Env, r *spec.RolloutHaltsCheck) (s
 	if err != nil {
 		return "", err
 	}
+	changed := runsImage(final, idx, r.Image)
 	// Put the previous version back, so later checks see a serving app.
 	restoreNote := ""
 	if cur, err := env.Clients.Typed.AppsV1().Deployments(env.Namespace).Get(ctx, d.Name, metav1.GetOptions{}); err == nil {
@@ -65,6 +66,9 @@ func runRolloutHalts(ctx context.Context, env Env, r *spec.RolloutHaltsCheck) (s
 		}
 	}
 
+	if changed != nil {
+		return "", changed
+	}
 	var problems []string
 	if !halted {
 		problems = append(problems, fmt.Sprintf("the Deployment did not report ProgressDeadlineExceeded within progressDeadlineSeconds %d (+30s) for an image that never becomes ready (%s)", pds, describeStatus(final)))

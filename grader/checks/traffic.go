@@ -4,10 +4,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/apimachinery/pkg/util/wait"
@@ -16,11 +18,15 @@ import (
 	"github.com/labgrade/labgrade/grader/traffic"
 )
 
-// loadgen is a running load generator pod in the lab namespace.
+// loadgen is a running load generator pod in the grader's namespace.
 type loadgen struct {
 	env  Env
 	ns   string
 	name string
+	// token guards the pod's control requests (reset, stop)
+	token string
+	// spec is what the grader created, to verify later that it still runs
+	spec corev1.PodSpec
 }
 
 const loadgenPort = "8081"
@@ -32,23 +38,32 @@ const loadgenPort = "8081"
 // start is an environment error. extraArgs go to the load generator (e.g.
 // -shift feature=delta).
 func startTraffic(ctx context.Context, env Env, t spec.Traffic, extraArgs ...string) (*loadgen, error) {
-	ns := env.Namespace
-	lg := &loadgen{env: env, ns: ns, name: "labgrade-loadgen-" + rand.String(5)}
-	target := fmt.Sprintf("http://%s.%s.svc:%s%s", t.Service, ns, t.Port.String(), t.Path)
-	nonRoot := true
+	if err := ensureGraderNamespace(ctx, env); err != nil {
+		return nil, err
+	}
+	ns := GraderNamespace
+	lg := &loadgen{env: env, ns: ns, name: "labgrade-loadgen-" + rand.String(5), token: rand.String(24)}
+	target := fmt.Sprintf("http://%s.%s.svc:%s%s", t.Service, env.Namespace, t.Port.String(), t.Path)
+	small := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")}
 	pod := &corev1.Pod{
-		ObjectMeta: metav1.ObjectMeta{Name: lg.name, Labels: map[string]string{"app.kubernetes.io/managed-by": "labgrade", "labgrade.dev/role": "loadgen"}},
+		ObjectMeta: metav1.ObjectMeta{Name: lg.name, Labels: map[string]string{
+			"app.kubernetes.io/managed-by": "labgrade", "labgrade.dev/role": "loadgen", "labgrade.dev/grading": env.Namespace}},
 		Spec: corev1.PodSpec{
 			RestartPolicy:                 corev1.RestartPolicyNever,
 			TerminationGracePeriodSeconds: ptrInt64(1),
+			AutomountServiceAccountToken:  new(bool),
 			Containers: []corev1.Container{{
 				Name: "loadgen", Image: t.LoadgenImage, ImagePullPolicy: corev1.PullIfNotPresent,
 				Args:            append([]string{"-target", target, "-rate", strconv.Itoa(t.Rate)}, extraArgs...),
+				Env:             []corev1.EnvVar{{Name: "LOADGEN_TOKEN", Value: lg.token}},
 				Ports:           []corev1.ContainerPort{{ContainerPort: 8081}},
-				SecurityContext: &corev1.SecurityContext{RunAsNonRoot: &nonRoot},
+				SecurityContext: restricted(),
+				Resources: corev1.ResourceRequirements{Requests: small, Limits: corev1.ResourceList{
+					corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("128Mi")}},
 			}},
 		},
 	}
+	lg.spec = *pod.Spec.DeepCopy()
 	if _, err := env.Clients.Typed.CoreV1().Pods(ns).Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		return nil, fmt.Errorf("starting the load generator: %v", err)
 	}
@@ -103,7 +118,7 @@ func (l *loadgen) post(ctx context.Context, path string) ([]byte, error) {
 	var err error
 	for attempt := 0; attempt < 4; attempt++ {
 		raw, err = l.env.Clients.Typed.CoreV1().RESTClient().Post().Namespace(l.ns).Resource("pods").
-			Name(l.name + ":" + loadgenPort).SubResource("proxy").Suffix(path).DoRaw(ctx)
+			Name(l.name+":"+loadgenPort).SubResource("proxy").Suffix(path).Param("token", l.token).DoRaw(ctx)
 		if err == nil {
 			return raw, nil
 		}
@@ -125,7 +140,36 @@ func (l *loadgen) stop(ctx context.Context) (traffic.Summary, error) {
 	if err != nil {
 		return s, fmt.Errorf("stopping the load generator pod %s: %w", l.name, err)
 	}
+	if err := l.intact(ctx); err != nil {
+		return s, err
+	}
 	return s, json.Unmarshal(raw, &s)
+}
+
+// rows are the rows the load generator had answered since it started.
+func (l *loadgen) rows(ctx context.Context) (traffic.Rows, error) {
+	var r traffic.Rows
+	raw, err := l.env.Clients.Typed.CoreV1().Pods(l.ns).ProxyGet("http", l.name, loadgenPort, "/rows", nil).DoRaw(ctx)
+	if err != nil {
+		return r, fmt.Errorf("reading the rows the load generator sent: %w", err)
+	}
+	return r, json.Unmarshal(raw, &r)
+}
+
+// intact says whether the load generator pod still runs the spec the grader
+// gave it. Nothing the learner applies can change it (it lives in the
+// grader's namespace), so a difference means the cluster is not what the
+// grader believes: the measurement is not to be trusted.
+func (l *loadgen) intact(ctx context.Context) error {
+	p, err := l.env.Clients.Typed.CoreV1().Pods(l.ns).Get(ctx, l.name, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Errorf("reading back the load generator pod %s: %w", l.name, err)
+	}
+	got, want := p.Spec.Containers, l.spec.Containers
+	if len(got) != len(want) || got[0].Image != want[0].Image || !slices.Equal(got[0].Args, want[0].Args) {
+		return fmt.Errorf("the load generator pod %s/%s no longer runs what the grader created (image %s, args %v)", l.ns, l.name, got[0].Image, got[0].Args)
+	}
+	return nil
 }
 
 func (l *loadgen) delete() {

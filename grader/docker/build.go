@@ -7,7 +7,10 @@ package docker
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -29,20 +32,64 @@ type ImageSpec struct {
 	GOARCH string
 }
 
+// InputsLabel is the image label holding the digest of everything the
+// image was built from: the compiled program and the build directory.
+const InputsLabel = "labgrade.dev/inputs"
+
 // Build compiles the program into ./app of a copy of Dir and builds the
-// Dockerfile there. The image is kept in the engine for later runs.
+// Dockerfile there, unless the engine holds an image of that reference
+// built from the same inputs. The image is kept in the engine for later
+// runs.
 func Build(ctx context.Context, s ImageSpec) error {
+	_, err := BuildIfChanged(ctx, s)
+	return err
+}
+
+// BuildIfChanged is Build, and reports whether the build was skipped.
+//
+// The digest is taken after the compile, over the binary and the
+// directory's files: Go's build cache makes the compile of unchanged
+// sources quick, and the binary is what changes when any package it
+// imports (not only the directory) does. docker build would notice the
+// same through its layer cache, but only after sending the context and
+// stepping through the Dockerfile, about a second an image.
+func BuildIfChanged(ctx context.Context, s ImageSpec) (skipped bool, err error) {
 	work, err := os.MkdirTemp("", "labgrade-image-")
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer os.RemoveAll(work)
 	if err := copyDir(s.Dir, work); err != nil {
-		return fmt.Errorf("image %s: copying %s: %w", s.Ref, s.Dir, err)
+		return false, fmt.Errorf("image %s: copying %s: %w", s.Ref, s.Dir, err)
 	}
 	if err := compile(ctx, s, filepath.Join(work, "app")); err != nil {
-		return err
+		return false, err
 	}
+	digest, err := dirDigest(work)
+	if err != nil {
+		return false, fmt.Errorf("image %s: %w", s.Ref, err)
+	}
+	if h, err := Connect(ctx); err == nil {
+		have, _ := h.ImageLabel(ctx, s.Ref, InputsLabel)
+		h.Close()
+		if have == digest {
+			return true, nil
+		}
+	}
+	df := filepath.Join(work, "Dockerfile")
+	raw, err := os.ReadFile(df)
+	if err != nil {
+		return false, fmt.Errorf("image %s: %s has no Dockerfile", s.Ref, s.Dir)
+	}
+	raw = append(raw, []byte("\nLABEL "+InputsLabel+"="+digest+"\n")...)
+	if err := os.WriteFile(df, raw, 0o644); err != nil {
+		return false, err
+	}
+	return false, dockerBuild(ctx, s, work)
+}
+
+// dockerBuild builds the Dockerfile in work as s.Ref.
+func dockerBuild(ctx context.Context, s ImageSpec, work string) error {
 	repo, tag := splitRef(s.Ref)
 	var log bytes.Buffer
 	req := testcontainers.ContainerRequest{FromDockerfile: testcontainers.FromDockerfile{
@@ -57,6 +104,27 @@ func Build(ctx context.Context, s ImageSpec) error {
 		return fmt.Errorf("image %s: docker build of %s failed: %w (%s)", s.Ref, s.Dir, err, lastLines(log.String(), 3))
 	}
 	return nil
+}
+
+// dirDigest is a SHA-256 over the names and contents of the files under
+// dir, in a fixed order.
+func dirDigest(dir string) (string, error) {
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		fmt.Fprintf(h, "%s\x00", filepath.ToSlash(rel))
+		_, err = io.Copy(h, f)
+		return err
+	})
+	return hex.EncodeToString(h.Sum(nil)), err
 }
 
 func compile(ctx context.Context, s ImageSpec, out string) error {

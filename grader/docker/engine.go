@@ -246,3 +246,19 @@ func RunPrivileged(ctx context.Context, image string, cmd ...string) (int, error
 	defer host.Close()
 	return host.RunPrivileged(ctx, image, cmd...)
 }
+
+// ImageLabel is the value of an image's label key ("" when the image or
+// the label is missing).
+func (h *Host) ImageLabel(ctx context.Context, ref, key string) (string, error) {
+	r, err := h.c.ImageInspect(ctx, ref)
+	if err != nil {
+		if isNotFound(err) {
+			return "", nil
+		}
+		return "", fmt.Errorf("docker image inspect %s: %w", ref, err)
+	}
+	if r.Config == nil {
+		return "", nil
+	}
+	return r.Config.Labels[key], nil
+}

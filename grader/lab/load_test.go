@@ -187,3 +187,32 @@ func TestLoadAccess(t *testing.T) {
 		})
 	}
 }
+
+// TestLoadSubmissionAllow: a cluster-scoped kind a lab allows loads with
+// compiled rules; a rule that does not compile, or a kind without a name,
+// is refused at its place.
+func TestLoadSubmissionAllow(t *testing.T) {
+	allowLab := strings.Replace(accessLab, "  passingScore: 70\n", `  passingScore: 70
+  submission:
+    allow:
+    - apiVersion: scheduling.k8s.io/v1
+      kind: PriorityClass
+      max: 2
+      cel: [object.value <= 1000]
+`, 1)
+	l, err := Load(writeLab(t, allowLab))
+	require.NoError(t, err)
+	require.Len(t, l.Spec.Submission.Allow, 1)
+	progs, err := l.Spec.Submission.Allow[0].Programs()
+	require.NoError(t, err)
+	ok, err := progs[0].Eval(map[string]any{"object": map[string]any{"value": int64(100)}, "objects": []any{}})
+	require.NoError(t, err)
+	assert.True(t, ok)
+
+	_, err = Load(writeLab(t, strings.Replace(allowLab, "object.value <= 1000", "object.value <=", 1)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), "13:13: spec.submission.allow[0].cel[0]")
+	_, err = Load(writeLab(t, strings.Replace(allowLab, "      kind: PriorityClass\n", "", 1)))
+	require.Error(t, err)
+	assert.Contains(t, err.Error(), `10:7: missing required field "kind" in spec.submission.allow[0]`)
+}

@@ -71,6 +71,9 @@ func (v *validator) validate() {
 	for _, p := range s.Submission.Limits.Problems() {
 		v.add("spec.submission.limits."+p.Field, "%s", p.Msg)
 	}
+	for i := range s.Submission.Allow {
+		v.allowed(fmt.Sprintf("spec.submission.allow[%d]", i), &s.Submission.Allow[i])
+	}
 	for i, img := range s.Cluster.Images {
 		v.image(fmt.Sprintf("spec.cluster.images[%d]", i), img)
 	}
@@ -92,6 +95,28 @@ func (v *validator) validate() {
 		v.check(fmt.Sprintf("spec.checks[%d]", i), &s.Checks[i], ids)
 	}
 	v.cycles(ids)
+}
+
+// allowed checks a cluster-scoped kind the lab lets submissions hold and
+// compiles its constraints. Whether the kind is really cluster-scoped is
+// known only with a cluster; a namespaced one is refused when applied.
+func (v *validator) allowed(path string, a *spec.AllowedKind) {
+	if a.APIVersion == "" || a.Kind == "" {
+		v.add(path, "%s must name apiVersion and kind", path)
+	}
+	if a.Max < 0 {
+		v.add(path+".max", "%s.max must not be negative", path)
+	}
+	var progs []*expr.Program
+	for i, src := range a.CEL {
+		p, err := expr.Compile(expr.Object, src)
+		if err != nil {
+			v.add(fmt.Sprintf("%s.cel[%d]", path, i), "%s.cel[%d]: %v", path, i, err)
+			continue
+		}
+		progs = append(progs, p)
+	}
+	a.SetPrograms(progs)
 }
 
 func (v *validator) image(path string, img spec.Image) {

@@ -186,6 +186,9 @@ func (gr *grading) resetNamespace(ctx context.Context) error {
 		return c.EnsureNamespace(ctx, gr.ns) // a new cluster has nothing in it
 	}
 	gr.progress("namespace: resetting %s", gr.ns)
+	if err := releaseAllowed(ctx, c, gr.s.opts.Lab.Spec.Submission.Allow, gr.ns); err != nil {
+		return err
+	}
 	return c.ResetNamespace(ctx, gr.ns, 2*time.Minute)
 }
 
@@ -239,7 +242,14 @@ func (gr *grading) applySubmission(ctx context.Context) error {
 	// could with kubectl.
 	as := s.clients
 	if gr.g.Setup == Fresh {
+		var allowed map[int][]apply.Object
+		objs, allowed = gr.allowedOf(objs)
+		if err := gr.applyAllowed(ctx, allowed); err != nil {
+			return err
+		}
 		objs, refused = apply.NamespacedOnly(s.clients, objs, gr.ns)
+		gr.res.Refused = append(gr.res.Refused, refused...)
+		objs, refused = apply.PlacedBySchedulerOnly(objs)
 		gr.res.Refused = append(gr.res.Refused, refused...)
 		if as, err = gr.learnerClients(); err != nil {
 			return err

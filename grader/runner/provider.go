@@ -25,9 +25,12 @@ type provider interface {
 	WriteKubeconfig(name, kubeconfig string) error
 	// NodeImage is the image the cluster's first node runs ("" unknown).
 	NodeImage(ctx context.Context, name string) string
-	// LoadImage builds the image and loads it into the nodes of the kind
-	// cluster that lack it, returning those nodes.
-	LoadImage(ctx context.Context, name string, img docker.ImageSpec) ([]string, error)
+	// BuildImage builds a lab image in the local Docker engine, unless
+	// it holds one built from the same inputs (skipped).
+	BuildImage(ctx context.Context, img docker.ImageSpec) (skipped bool, err error)
+	// LoadImage loads a built image into the nodes of the kind cluster
+	// that lack it, returning those nodes.
+	LoadImage(ctx context.Context, name, ref string) ([]string, error)
 	// ServerVersion asks the API server its version.
 	ServerVersion(ctx context.Context, c *cluster.Clients) (string, error)
 	Apply(ctx context.Context, c *cluster.Clients, objs []apply.Object, ns string) error
@@ -46,14 +49,8 @@ func newProvider() provider {
 // kindProvider is the real machinery.
 type kindProvider struct{ *cluster.Kind }
 
-func (k kindProvider) LoadImage(ctx context.Context, name string, img docker.ImageSpec) ([]string, error) {
-	// Go's and Docker's caches make a rebuild of unchanged sources quick,
-	// and an unchanged image keeps its ID, so nodes that hold it already
-	// are skipped.
-	if err := docker.Build(ctx, img); err != nil {
-		return nil, err
-	}
-	return k.Kind.LoadImage(ctx, name, img.Ref)
+func (kindProvider) BuildImage(ctx context.Context, img docker.ImageSpec) (bool, error) {
+	return docker.BuildIfChanged(ctx, img)
 }
 
 func (kindProvider) ServerVersion(ctx context.Context, c *cluster.Clients) (string, error) {
@@ -83,11 +80,11 @@ func (f faulty) Create(ctx context.Context, name, image, kubeconfig string, o cl
 	return f.provider.Create(ctx, name, image, kubeconfig, o)
 }
 
-func (f faulty) LoadImage(ctx context.Context, name string, img docker.ImageSpec) ([]string, error) {
+func (f faulty) LoadImage(ctx context.Context, name, ref string) ([]string, error) {
 	if err := faults.At(faults.ImageLoad); err != nil {
 		return nil, err
 	}
-	return f.provider.LoadImage(ctx, name, img)
+	return f.provider.LoadImage(ctx, name, ref)
 }
 
 func (f faulty) ServerVersion(ctx context.Context, c *cluster.Clients) (string, error) {

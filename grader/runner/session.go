@@ -17,7 +17,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"path/filepath"
 	"strings"
 	"sync"
 	"time"
@@ -25,7 +24,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/labgrade/labgrade/grader/cluster"
-	"github.com/labgrade/labgrade/grader/docker"
 	"github.com/labgrade/labgrade/grader/lab"
 	"github.com/labgrade/labgrade/grader/report"
 	"github.com/labgrade/labgrade/grader/result"
@@ -98,6 +96,8 @@ type Session struct {
 	// nodeImage, when set, delivers the node image that a LabCluster
 	// session asks Docker for in the background (see connectKnown).
 	nodeImage <-chan string
+	// builds are the lab's images built while the cluster is made.
+	builds *imageBuilds
 }
 
 // step is one named part of opening a session.
@@ -116,6 +116,9 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		s.env.LabDigest = d
 	}
 	steps := []step{{"cluster", s.ensureCluster}}
+	if o.Cluster != LabCluster && len(o.Lab.Spec.Cluster.Images) > 0 {
+		s.builds = s.startBuilds(ctx)
+	}
 	if o.Cluster != LabCluster {
 		// a new or reset namespace needs the lab's images; the lab's
 		// cluster as it stands (check) already has them
@@ -152,6 +155,7 @@ func (s *Session) DropNamespace(ns string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
+	_ = releaseAllowed(ctx, s.clients, s.opts.Lab.Spec.Submission.Allow, ns)
 	bg := metav1.DeletePropagationBackground
 	_ = s.clients.Typed.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{PropagationPolicy: &bg})
 }
@@ -183,6 +187,9 @@ func (s *Session) fail(ctx context.Context, res *result.Result, err error) {
 // kept; it runs after Ctrl-C too. The cleanup is recorded as a phase,
 // which Finish adds to a result.
 func (s *Session) Close() error {
+	if s.builds != nil {
+		s.builds.stop()
+	}
 	if s.nodeImage != nil {
 		select { // a Docker that hangs must not hold the grade
 		case img := <-s.nodeImage:
@@ -375,18 +382,26 @@ func (s *Session) loadImages(ctx context.Context) error {
 		s.progress("images: not a kind cluster; the lab's images must already be available to it")
 		return nil
 	}
-	arch := "amd64"
+	if s.builds == nil { // Open starts them; a session made otherwise builds now
+		s.builds = s.startBuilds(ctx)
+	}
+	if err := s.builds.wait(ctx); err != nil {
+		return err
+	}
+	arch := s.builds.arch
 	if ns, err := s.clients.Typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err == nil && len(ns.Items) > 0 {
 		arch = ns.Items[0].Status.NodeInfo.Architecture
 	}
 	for _, img := range s.opts.Lab.Spec.Cluster.Images {
-		s.progress("images: building %s from %s", img.Name, img.Build)
+		if arch != s.builds.arch { // a kind node of another architecture than the host
+			if err := s.buildImage(ctx, img.Name, img.Build, img.BuildArgs, arch); err != nil {
+				return err
+			}
+		}
 		var loaded []string
 		err := s.retry(ctx, "loading image "+img.Name, 3, transient, "check that Docker is running and has free disk, then run again", func() error {
 			var err error
-			loaded, err = s.provider.LoadImage(ctx, s.kindCluster, docker.ImageSpec{
-				Ref: img.Name, Dir: filepath.Join(s.opts.Lab.Dir, img.Build), LDFlagsX: img.BuildArgs, GOARCH: arch,
-			})
+			loaded, err = s.provider.LoadImage(ctx, s.kindCluster, img.Name)
 			return err
 		})
 		if err != nil {

@@ -36,8 +36,9 @@ func (f *fakeProvider) WriteKubeconfig(string, string) error {
 	f.calls = append(f.calls, "kubeconfig")
 	return nil
 }
-func (f *fakeProvider) NodeImage(context.Context, string) string { return "" }
-func (f *fakeProvider) LoadImage(context.Context, string, docker.ImageSpec) ([]string, error) {
+func (f *fakeProvider) NodeImage(context.Context, string) string                   { return "" }
+func (f *fakeProvider) BuildImage(context.Context, docker.ImageSpec) (bool, error) { return false, nil }
+func (f *fakeProvider) LoadImage(context.Context, string, string) ([]string, error) {
 	f.calls = append(f.calls, "load")
 	return nil, nil
 }
@@ -124,10 +125,10 @@ func TestFaulty(t *testing.T) {
 	assert.ErrorIs(t, p.Create(ctx, "c", "", "", cluster.Options{}), syscall.ECONNRESET)
 	assert.NoError(t, p.Create(ctx, "c", "", "", cluster.Options{}))
 	for range 2 {
-		_, err := p.LoadImage(ctx, "c", docker.ImageSpec{})
+		_, err := p.LoadImage(ctx, "c", "labgrade.local/x:1")
 		assert.ErrorIs(t, err, syscall.ECONNRESET)
 	}
-	_, err := p.LoadImage(ctx, "c", docker.ImageSpec{})
+	_, err := p.LoadImage(ctx, "c", "labgrade.local/x:1")
 	assert.NoError(t, err)
 	_, err = p.ServerVersion(ctx, nil)
 	assert.True(t, transient(err), "an injected fault is what retries are for: %v", err)

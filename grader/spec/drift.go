@@ -93,6 +93,13 @@ type DriftBehaviour struct {
 	// statistics and the grader's (default 1e-6); p-values are compared
 	// to the same amount absolutely.
 	Tolerance float64 `json:"tolerance,omitempty" jsonschema:"minimum=0"`
+	// MonitorImage is the lab's monitor image (one of spec.cluster.images).
+	// When set, the grader reads /status and /window only from a pod that
+	// the monitor Deployment controls and that runs this image, and counts
+	// an Event alert only when that pod is the Event's reporting instance:
+	// an answer made up by another program, or a pod merely labelled like
+	// the monitor's, is not believed.
+	MonitorImage string `json:"monitorImage,omitempty"`
 }
 
 // FeatureShift changes one feature of the rows the load generator sends:
@@ -186,6 +193,9 @@ func (d *DriftCheck) Validate(v Validator) {
 		return
 	}
 	b.Traffic.validate(v, "behaviour")
+	if b.MonitorImage != "" && !v.DeclaredImage(b.MonitorImage) {
+		v.Problemf("behaviour.monitorImage", "monitorImage in %s must be one of spec.cluster.images, not %q", where, b.MonitorImage)
+	}
 	if len(b.Drift) == 0 {
 		v.Problemf("behaviour", "behaviour in %s needs drift: the features to shift", where)
 	}

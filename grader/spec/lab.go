@@ -95,4 +95,7 @@ type Submission struct {
 	Path string `json:"path,omitempty"`
 	// Limits bound what labgrade reads of a submission.
 	Limits SubmissionLimits `json:"limits,omitempty"`
+	// Allow lists the cluster-scoped kinds a submission may hold; any
+	// other cluster-scoped object is refused.
+	Allow []AllowedKind `json:"allow,omitempty"`
 }

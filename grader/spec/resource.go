@@ -19,6 +19,13 @@ type ResourceCheck struct {
 	CEL []string `json:"cel,omitempty"`
 	// MinCount is how many objects a selector must pick at least (default 1).
 	MinCount int `json:"minCount,omitempty" jsonschema:"minimum=0"`
+	// Selects names a Deployment of the namespace whose pods the objects
+	// must select by their spec.selector (a label selector, or a Service's
+	// map): only objects that select at least one of its pods and no other
+	// pod count, so that "a PodDisruptionBudget for the model server"
+	// cannot be met by a budget over other pods. Without name, the check
+	// fails when no object qualifies and judges only those that do.
+	Selects string `json:"selects,omitempty"`
 
 	programs []*expr.Program
 }

@@ -26,3 +26,10 @@ func (s Summary) String() string {
 	}
 	return msg
 }
+
+// Rows are the feature rows the load generator sent and had answered with
+// 200, in sending order, each in the order of Features.
+type Rows struct {
+	Features []string    `json:"features"`
+	Rows     [][]float64 `json:"rows"`
+}
