@@ -23,6 +23,10 @@ const (
 	// HTTP binds status (int), body (string), json (parsed body or null) and
 	// latencyMs (double).
 	HTTP
+	// Job binds job (a triggered run: name, outcome, reason, attempts,
+	// seconds) and before and after (a Service's parsed JSON answers
+	// before the run and after it, or null).
+	Job
 )
 
 var envs = map[Env]*cel.Env{}
@@ -41,6 +45,13 @@ func init() {
 		cel.Variable("body", cel.StringType),
 		cel.Variable("json", cel.DynType),
 		cel.Variable("latencyMs", cel.DoubleType))...)
+	if err != nil {
+		panic(err)
+	}
+	envs[Job], err = cel.NewEnv(append(common,
+		cel.Variable("job", cel.DynType),
+		cel.Variable("before", cel.DynType),
+		cel.Variable("after", cel.DynType))...)
 	if err != nil {
 		panic(err)
 	}

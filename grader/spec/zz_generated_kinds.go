@@ -18,6 +18,9 @@ type Kinds struct {
 	Drift *DriftCheck `json:"drift,omitempty"`
 	// HTTP: a Service answers a request as expected.
 	HTTP *HTTPCheck `json:"http,omitempty"`
+	// Job: a run triggered from a CronJob ends as expected, in time, and
+	// changes what it reports to as expected.
+	Job *JobCheck `json:"job,omitempty"`
 	// Resource: an object (or every object a selector picks) matches.
 	Resource *ResourceCheck `json:"resource,omitempty"`
 	// Rollout: a new version rolls out under live traffic without a failed
@@ -29,7 +32,7 @@ type Kinds struct {
 }
 
 // KindNames are the check kinds as lab.yaml names them, sorted.
-var KindNames = []string{"absent", "access", "container", "drift", "http", "resource", "rollout", "rolloutHalts"}
+var KindNames = []string{"absent", "access", "container", "drift", "http", "job", "resource", "rollout", "rolloutHalts"}
 
 // NewKind returns an empty kind of the given name, or nil when there is no
 // such kind.
@@ -45,6 +48,8 @@ func NewKind(name string) Kind {
 		return &DriftCheck{}
 	case "http":
 		return &HTTPCheck{}
+	case "job":
+		return &JobCheck{}
 	case "resource":
 		return &ResourceCheck{}
 	case "rollout":
@@ -69,6 +74,8 @@ func KindName(k Kind) string {
 		return "drift"
 	case *HTTPCheck:
 		return "http"
+	case *JobCheck:
+		return "job"
 	case *ResourceCheck:
 		return "resource"
 	case *RolloutCheck:
@@ -97,6 +104,9 @@ func (k *Kinds) Given() []Kind {
 	}
 	if k.HTTP != nil {
 		set = append(set, k.HTTP)
+	}
+	if k.Job != nil {
+		set = append(set, k.Job)
 	}
 	if k.Resource != nil {
 		set = append(set, k.Resource)
