@@ -46,3 +46,10 @@ bench-drift:
 
 drift-reference:
 	/usr/bin/python3 hack/drift-reference/make_vectors.py
+
+# labgrade batch on the k8s-serving class (solution + broken variants): one
+# at a time against the default parallelism on one warm cluster, with a
+# cold single run; prints wall times, speedup, peak RSS (~30 min on 2 cores).
+.PHONY: bench-batch
+bench-batch:
+	hack/bench/bench-batch.sh

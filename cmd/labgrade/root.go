@@ -55,6 +55,7 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	root.PersistentFlags().StringVar(&g.containerHost, "container-host", "", "address where the Docker engine's published ports answer, for container checks (default: $"+docker.EnvContainerHost+", else found by trying candidates; see labgrade doctor)")
 	root.PersistentPreRun = func(*cobra.Command, []string) { docker.SetContainerHost(g.containerHost) }
 	root.AddCommand(newListCmd(g), newDescribeCmd(g), newRunCmd(g), newUpCmd(g), newCheckCmd(g), newDownCmd(g), newDriftCmd(), newLabCmd(), newDoctorCmd(), newCICmd(), newVersionCmd())
+	root.AddCommand(newBatchCmd(g))
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)

@@ -15,9 +15,9 @@ import (
 	"slices"
 	"sort"
 	"strings"
-	"sync"
 	"time"
 
+	"github.com/labgrade/labgrade/grader/batch"
 	"github.com/labgrade/labgrade/grader/lab"
 	"github.com/labgrade/labgrade/grader/result"
 	"github.com/labgrade/labgrade/grader/runner"
@@ -147,32 +147,19 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		namespaces[ns], caseNS[i] = true, ns
 	}
 	progress(o.Progress, "== grading %d cases, %d at a time, each in its own namespace", len(cases), parallel)
-	slots := make(chan struct{}, parallel)
-	var wg sync.WaitGroup
-	for i := range cases {
+	// batch's scheduler: the cases are graded as a class's submissions are
+	batch.Schedule(ctx, parallel, len(cases), func(i int) {
 		c := &cases[i]
-		select {
-		case slots <- struct{}{}:
-		case <-ctx.Done():
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		wg.Add(1)
-		go func() {
-			defer func() { <-slots; wg.Done() }()
-			ns := caseNS[i]
-			progress(o.Progress, "== %s: grading in namespace %s", c.Name, ns)
-			t0 := time.Now()
-			c.Result = s.Grade(ctx, runner.Grading{Namespace: ns, Submission: dirs[i], Name: c.Name, Setup: runner.Fresh})
-			c.Seconds = time.Since(t0).Seconds()
-			// its pods would only slow the cases still running
-			s.DropNamespace(ns)
-			c.Mismatches = judge(c)
-			progress(o.Progress, "== %s: %s in %.1fs", c.Name, verdictLine(c), c.Seconds)
-		}()
-	}
-	wg.Wait()
+		ns := caseNS[i]
+		progress(o.Progress, "== %s: grading in namespace %s", c.Name, ns)
+		t0 := time.Now()
+		c.Result = s.Grade(ctx, runner.Grading{Namespace: ns, Submission: dirs[i], Name: c.Name, Setup: runner.Fresh})
+		c.Seconds = time.Since(t0).Seconds()
+		// its pods would only slow the cases still running
+		s.DropNamespace(ns)
+		c.Mismatches = judge(c)
+		progress(o.Progress, "== %s: %s in %.1fs", c.Name, verdictLine(c), c.Seconds)
+	})
 	for _, c := range cases {
 		if c.Result == nil { // not started: interrupted
 			continue

@@ -1,0 +1,126 @@
+package batch
+
+import (
+	"crypto/sha256"
+	"encoding/json"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
+
+	"github.com/labgrade/labgrade/grader/lab"
+)
+
+// TreeDigest identifies a directory's content: a SHA-256 over every entry
+// (its path relative to dir, its type, and a regular file's bytes or a
+// symbolic link's target), in path order. Links are never followed and
+// nothing but a regular file is opened, so a submission's link to a
+// secret or a FIFO neither leaks into nor blocks the digest.
+func TreeDigest(dir string) (string, error) {
+	// The directory itself may be a link the instructor made (an export's
+	// layout): it is followed, what is inside it is not.
+	dir, err := filepath.EvalSymlinks(dir)
+	if err != nil {
+		return "", err
+	}
+	h := sha256.New()
+	err = filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, path)
+		rel = filepath.ToSlash(rel)
+		switch t := d.Type(); {
+		case t.IsDir():
+			fmt.Fprintf(h, "d\x00%s\x00", rel)
+		case t&fs.ModeSymlink != 0:
+			target, err := os.Readlink(path)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "l\x00%s\x00%s\x00", rel, target)
+		case t.IsRegular():
+			f, err := os.Open(path)
+			if err != nil {
+				return err
+			}
+			defer f.Close()
+			fmt.Fprintf(h, "f\x00%s\x00", rel)
+			n, err := io.Copy(h, f)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(h, "\x00%d\x00", n)
+		default: // FIFO, socket, device: its name and kind only
+			fmt.Fprintf(h, "o\x00%s\x00%s\x00", rel, t.String())
+		}
+		return nil
+	})
+	if err != nil {
+		return "", err
+	}
+	return fmt.Sprintf("sha256:%x", h.Sum(nil)), nil
+}
+
+// LabDigest identifies what grades a submission: the lab's files and the
+// build contexts of its images, which live outside the lab directory
+// (fixtures/images/...) and change a grade as much as lab.yaml does.
+func LabDigest(l *lab.Lab) (string, error) {
+	h := sha256.New()
+	d, err := l.Digest()
+	if err != nil {
+		return "", fmt.Errorf("lab %s: %w", l.Name(), err)
+	}
+	fmt.Fprintf(h, "lab\x00%s\x00", d)
+	for _, img := range l.Spec.Cluster.Images {
+		d, err := TreeDigest(filepath.Join(l.Dir, img.Build))
+		if err != nil {
+			return "", fmt.Errorf("lab %s: image %s: %w", l.Name(), img.Name, err)
+		}
+		fmt.Fprintf(h, "image\x00%s\x00%s\x00%v\x00", img.Name, d, img.BuildArgs)
+	}
+	return fmt.Sprintf("sha256:%x", h.Sum(nil)), nil
+}
+
+// Stamp is what a submission's grade was made from, kept beside it as
+// DIR/<id>/digest.json: a rerun with the same stamp may keep the grade.
+type Stamp struct {
+	Lab        string `json:"lab"`
+	Submission string `json:"submission"`
+	// Selection is --only/--skip/--quick as flags ("" = every check): a
+	// partial grade is not the full one.
+	Selection string `json:"selection,omitempty"`
+}
+
+// stampFile and resultFile are the names resume reads under DIR/<id>/.
+const (
+	stampFile  = "digest.json"
+	resultFile = "result.json"
+)
+
+// readStamp reads DIR/<id>/digest.json (ok false when absent or unreadable).
+func readStamp(dir string) (Stamp, bool) {
+	b, err := os.ReadFile(filepath.Join(dir, stampFile))
+	if err != nil {
+		return Stamp{}, false
+	}
+	var s Stamp
+	if json.Unmarshal(b, &s) != nil || s.Lab == "" || s.Submission == "" {
+		return Stamp{}, false
+	}
+	return s, true
+}
+
+// UpToDate says whether the grade under dir (DIR/<id>) may be kept: its
+// stamp is want and its result.json is there. A stamp is written only
+// after a grade (never for an error, a timeout or an interrupted
+// grading), so what did not grade is graded again.
+func UpToDate(dir string, want Stamp) bool {
+	got, ok := readStamp(dir)
+	if !ok || got != want {
+		return false
+	}
+	st, err := os.Stat(filepath.Join(dir, resultFile))
+	return err == nil && st.Mode().IsRegular()
+}
