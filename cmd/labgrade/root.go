@@ -14,6 +14,7 @@ import (
 
 	"github.com/labgrade/labgrade"
 	"github.com/labgrade/labgrade/grader/catalog"
+	"github.com/labgrade/labgrade/grader/cluster"
 	"github.com/labgrade/labgrade/grader/docker"
 	"github.com/labgrade/labgrade/grader/lab"
 	"github.com/labgrade/labgrade/grader/result"
@@ -36,6 +37,7 @@ func labgradeVersion() string {
 type globalFlags struct {
 	labsDir       string
 	containerHost string
+	apiQPS        float32
 }
 
 // exitError carries an exit code out of a command.
@@ -53,7 +55,11 @@ func execute(args []string, stdout, stderr io.Writer) int {
 	}
 	root.PersistentFlags().StringVar(&g.labsDir, "labs-dir", "", "directory of labs (default: ./labs, else the labs built into labgrade)")
 	root.PersistentFlags().StringVar(&g.containerHost, "container-host", "", "address where the Docker engine's published ports answer, for container checks (default: $"+docker.EnvContainerHost+", else found by trying candidates; see labgrade doctor)")
-	root.PersistentPreRun = func(*cobra.Command, []string) { docker.SetContainerHost(g.containerHost) }
+	root.PersistentFlags().Float32Var(&g.apiQPS, "api-qps", cluster.DefaultQPS, "requests per second labgrade's clients may send the API server (burst twice that); lower it on a cluster others use")
+	root.PersistentPreRunE = func(*cobra.Command, []string) error {
+		docker.SetContainerHost(g.containerHost)
+		return cluster.SetQPS(g.apiQPS)
+	}
 	root.AddCommand(newListCmd(g), newDescribeCmd(g), newRunCmd(g), newUpCmd(g), newCheckCmd(g), newDownCmd(g), newDriftCmd(), newLabCmd(), newDoctorCmd(), newCICmd(), newVersionCmd())
 	root.AddCommand(newBatchCmd(g))
 	root.SetArgs(args)
