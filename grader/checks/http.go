@@ -48,6 +48,14 @@ func runHTTP(ctx context.Context, env Env, h *spec.HTTPCheck) (string, error) {
 	}
 }
 
+// serviceProxyURL is the API server's proxy URL for path on a Service's
+// port (target is NAME or NAME:PORT): what http and job checks request
+// with the clients' authenticated http.Client.
+func serviceProxyURL(env Env, ns, target, path string) string {
+	return strings.TrimSuffix(env.Clients.Config.Host, "/") + "/api/v1/namespaces/" + url.PathEscape(ns) +
+		"/services/" + url.PathEscape(target) + "/proxy" + path
+}
+
 // tryHTTP makes one request and judges the answer: a *Failure when it is
 // not the expected one, another error when the API server itself could not
 // be reached (the environment's fault, not the learner's).
@@ -57,8 +65,7 @@ func tryHTTP(ctx context.Context, env Env, h *spec.HTTPCheck, ns, target string,
 	// authenticated http.Client: client-go's REST client turns a non-2xx
 	// answer that is not a Kubernetes Status into an error without its
 	// status code or body, and an HTTP check needs both.
-	u := strings.TrimSuffix(env.Clients.Config.Host, "/") + "/api/v1/namespaces/" + url.PathEscape(ns) +
-		"/services/" + url.PathEscape(target) + "/proxy" + h.Path
+	u := serviceProxyURL(env, ns, target, h.Path)
 	reqCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
 	req, err := http.NewRequestWithContext(reqCtx, h.Method, u, strings.NewReader(h.Body))

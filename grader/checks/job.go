@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"slices"
 	"sort"
 	"strings"
@@ -507,8 +506,7 @@ func stillGoing(ctx context.Context, env Env, run *runState) string {
 // still be starting); after it, one try. A Service that does not answer
 // 200 with JSON is the learner's failure: only their workload reaches it.
 func queryService(ctx context.Context, env Env, ns string, q *spec.JobQuery, wait bool) (any, error) {
-	u := strings.TrimSuffix(env.Clients.Config.Host, "/") + "/api/v1/namespaces/" + url.PathEscape(ns) +
-		"/services/" + url.PathEscape(q.Service+":"+q.Port.String()) + "/proxy" + q.Path
+	u := serviceProxyURL(env, ns, q.Service+":"+q.Port.String(), q.Path)
 	what := fmt.Sprintf("GET %s on service %s/%s:%s", q.Path, ns, q.Service, q.Port.String())
 	client, err := env.Clients.HTTPClient()
 	if err != nil {
