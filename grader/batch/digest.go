@@ -80,6 +80,19 @@ func LabDigest(l *lab.Lab) (string, error) {
 		}
 		fmt.Fprintf(h, "image\x00%s\x00%s\x00%v\x00", img.Name, d, img.BuildArgs)
 	}
+	// Files the checks read may live outside the lab's directory
+	// (k8s-serving's drift reference is ../../fixtures/model/reference.csv).
+	for _, c := range l.Spec.Checks {
+		if c.Drift == nil || c.Drift.Reference == "" {
+			continue
+		}
+		b, err := os.ReadFile(filepath.Join(l.Dir, c.Drift.Reference))
+		if err != nil {
+			return "", fmt.Errorf("lab %s: check %s: %w", l.Name(), c.ID, err)
+		}
+		fmt.Fprintf(h, "file\x00%s\x00%d\x00", c.Drift.Reference, len(b))
+		h.Write(b)
+	}
 	return fmt.Sprintf("sha256:%x", h.Sum(nil)), nil
 }
 
