@@ -151,7 +151,7 @@ const managedByController = "endpointslice-controller.k8s.io"
 // started, then pass a probe), so the pod check never undercounts.
 func watchReadyEndpoints(ctx context.Context, env Env, service string) *endpointWatch {
 	w := &endpointWatch{min: math.MaxInt, stop: make(chan struct{})}
-	slices := informers.NewSharedInformerFactoryWithOptions(env.Clients.Typed, 0, informers.WithNamespace(env.Namespace),
+	sliceInf := informers.NewSharedInformerFactoryWithOptions(env.Clients.Typed, 0, informers.WithNamespace(env.Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 			o.LabelSelector = discoveryv1.LabelServiceName + "=" + service + "," + discoveryv1.LabelManagedBy + "=" + managedByController
 		})).Discovery().V1().EndpointSlices().Informer()
@@ -159,7 +159,7 @@ func watchReadyEndpoints(ctx context.Context, env Env, service string) *endpoint
 		Core().V1().Pods().Informer()
 	recount := func(any) {
 		ready := map[types.UID]bool{}
-		for _, obj := range slices.GetStore().List() {
+		for _, obj := range sliceInf.GetStore().List() {
 			for _, ep := range obj.(*discoveryv1.EndpointSlice).Endpoints {
 				ref := ep.TargetRef
 				if (ep.Conditions.Ready != nil && !*ep.Conditions.Ready) || ref == nil || ref.Kind != "Pod" {
@@ -178,10 +178,10 @@ func watchReadyEndpoints(ctx context.Context, env Env, service string) *endpoint
 		}
 		w.mu.Unlock()
 	}
-	_, _ = slices.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: recount, DeleteFunc: recount, UpdateFunc: func(_, n any) { recount(n) }})
+	_, _ = sliceInf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: recount, DeleteFunc: recount, UpdateFunc: func(_, n any) { recount(n) }})
 	go pods.Run(w.stop)
-	go slices.Run(w.stop)
-	cache.WaitForCacheSync(ctx.Done(), pods.HasSynced, slices.HasSynced)
+	go sliceInf.Run(w.stop)
+	cache.WaitForCacheSync(ctx.Done(), pods.HasSynced, sliceInf.HasSynced)
 	w.mu.Lock()
 	w.synced = true
 	w.mu.Unlock()

@@ -56,43 +56,54 @@ func serviceProxyURL(env Env, ns, target, path string) string {
 		"/services/" + url.PathEscape(target) + "/proxy" + path
 }
 
+// proxyCall makes one request through the API server's proxy with the
+// clients' authenticated http.Client (10 s at most) and reads up to 1 MiB
+// of the answer. The URL is built by hand because client-go's REST client
+// turns a non-2xx answer that is not a Kubernetes Status into an error
+// without its status code or body, and checks need both. An error with
+// status 0 means no answer came: the API server did not answer (the
+// environment's fault, unless the check's own time ran out); with a
+// status, the answer came and could not be read (the learner's).
+func proxyCall(ctx context.Context, env Env, method, u, body string) (status int, answer []byte, latency time.Duration, err error) {
+	reqCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(reqCtx, method, u, strings.NewReader(body))
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	if body != "" && json.Valid([]byte(body)) {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	client, err := env.Clients.HTTPClient()
+	if err != nil {
+		return 0, nil, 0, err
+	}
+	start := time.Now()
+	resp, err := client.Do(req)
+	if err != nil {
+		return 0, nil, 0, fmt.Errorf("the API server did not answer: %v", err)
+	}
+	defer resp.Body.Close()
+	answer, err = io.ReadAll(io.LimitReader(resp.Body, 1<<20))
+	if err != nil {
+		return resp.StatusCode, nil, time.Since(start), fmt.Errorf("reading the answer: %v", err)
+	}
+	return resp.StatusCode, answer, time.Since(start), nil
+}
+
 // tryHTTP makes one request and judges the answer: a *Failure when it is
 // not the expected one, another error when the API server itself could not
 // be reached (the environment's fault, not the learner's).
 func tryHTTP(ctx context.Context, env Env, h *spec.HTTPCheck, ns, target string, progs []*expr.Program) error {
 	what := fmt.Sprintf("%s %s on service %s/%s", h.Method, h.Path, ns, target)
-	// The proxy URL is built by hand and sent with client-go's
-	// authenticated http.Client: client-go's REST client turns a non-2xx
-	// answer that is not a Kubernetes Status into an error without its
-	// status code or body, and an HTTP check needs both.
-	u := serviceProxyURL(env, ns, target, h.Path)
-	reqCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(reqCtx, h.Method, u, strings.NewReader(h.Body))
-	if err != nil {
+	status, body, latency, err := proxyCall(ctx, env, h.Method, serviceProxyURL(env, ns, target, h.Path), h.Body)
+	switch {
+	case err != nil && status != 0:
+		return Failf("%s: %v", what, err)
+	case err != nil && ctx.Err() != nil:
+		return Failf("%s: no answer before the check timed out", what)
+	case err != nil:
 		return fmt.Errorf("%s: %v", what, err)
-	}
-	if json.Valid([]byte(h.Body)) {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	client, err := env.Clients.HTTPClient()
-	if err != nil {
-		return fmt.Errorf("%s: %v", what, err)
-	}
-	start := time.Now()
-	resp, err := client.Do(req)
-	if err != nil {
-		if ctx.Err() != nil {
-			return Failf("%s: no answer before the check timed out", what)
-		}
-		return fmt.Errorf("%s: the API server did not answer: %v", what, err)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	resp.Body.Close()
-	latency := time.Since(start)
-	status := resp.StatusCode
-	if err != nil {
-		return Failf("%s: reading the answer: %v", what, err)
 	}
 	if status != h.Status {
 		return Failf("%s: status %d, expected %d%s", what, status, h.Status, snippet(body))

@@ -6,7 +6,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net/http"
 	"slices"
 	"sort"
@@ -508,13 +507,9 @@ func stillGoing(ctx context.Context, env Env, run *runState) string {
 func queryService(ctx context.Context, env Env, ns string, q *spec.JobQuery, wait bool) (any, error) {
 	u := serviceProxyURL(env, ns, q.Service+":"+q.Port.String(), q.Path)
 	what := fmt.Sprintf("GET %s on service %s/%s:%s", q.Path, ns, q.Service, q.Port.String())
-	client, err := env.Clients.HTTPClient()
-	if err != nil {
-		return nil, fmt.Errorf("%s: %v", what, err)
-	}
 	waitUntil := time.Now().Add(30 * time.Second)
 	for {
-		got, err := getJSON(ctx, client, u, what)
+		got, err := getJSON(ctx, env, u, what)
 		if err == nil || !wait || time.Now().After(waitUntil) {
 			return got, err
 		}
@@ -526,24 +521,15 @@ func queryService(ctx context.Context, env Env, ns string, q *spec.JobQuery, wai
 	}
 }
 
-func getJSON(ctx context.Context, client *http.Client, u, what string) (any, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-	if err != nil {
+func getJSON(ctx context.Context, env Env, u, what string) (any, error) {
+	status, body, _, err := proxyCall(ctx, env, http.MethodGet, u, "")
+	switch {
+	case err != nil && status != 0:
+		return nil, Failf("%s: %v", what, err)
+	case err != nil:
 		return nil, fmt.Errorf("%s: %v", what, err)
-	}
-	resp, err := client.Do(req)
-	if err != nil {
-		return nil, fmt.Errorf("%s: the API server did not answer: %v", what, err)
-	}
-	defer resp.Body.Close()
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	if err != nil {
-		return nil, Failf("%s: reading the answer: %v", what, err)
-	}
-	if resp.StatusCode != http.StatusOK {
-		return nil, Failf("%s: status %d, expected 200%s", what, resp.StatusCode, snippet(body))
+	case status != http.StatusOK:
+		return nil, Failf("%s: status %d, expected 200%s", what, status, snippet(body))
 	}
 	var parsed any
 	if err := json.Unmarshal(body, &parsed); err != nil {

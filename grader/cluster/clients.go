@@ -64,6 +64,12 @@ func Connect(kubeconfig, kubeContext string) (*Clients, error) {
 	// client-go would print them raw on stderr, beside labgrade's own
 	// lines. What a learner must know reaches the report instead.
 	cfg.WarningHandler = rest.NoWarnings{}
+	return newClients(cfg, nil, ctxName)
+}
+
+// newClients makes the typed and dynamic clients of cfg; a nil mapper
+// gets one of its own, from the API server's discovery.
+func newClients(cfg *rest.Config, mapper meta.ResettableRESTMapper, kubeContext string) (*Clients, error) {
 	typed, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		return nil, err
@@ -72,6 +78,8 @@ func Connect(kubeconfig, kubeContext string) (*Clients, error) {
 	if err != nil {
 		return nil, err
 	}
-	mapper := restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(typed.Discovery()))
-	return &Clients{Config: cfg, Typed: typed, Dynamic: dyn, Mapper: mapper, Context: ctxName}, nil
+	if mapper == nil {
+		mapper = restmapper.NewDeferredDiscoveryRESTMapper(memory.NewMemCacheClient(typed.Discovery()))
+	}
+	return &Clients{Config: cfg, Typed: typed, Dynamic: dyn, Mapper: mapper, Context: kubeContext}, nil
 }

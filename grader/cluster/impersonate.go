@@ -1,10 +1,6 @@
 package cluster
 
-import (
-	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/kubernetes"
-	"k8s.io/client-go/rest"
-)
+import "k8s.io/client-go/rest"
 
 // As returns clients that act as another user through the API server's
 // impersonation: the grader applies a learner's submission with the
@@ -13,13 +9,5 @@ import (
 func (c *Clients) As(user string, groups ...string) (*Clients, error) {
 	cfg := rest.CopyConfig(c.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups}
-	typed, err := kubernetes.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	dyn, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return nil, err
-	}
-	return &Clients{Config: cfg, Typed: typed, Dynamic: dyn, Mapper: c.Mapper, Context: c.Context}, nil
+	return newClients(cfg, c.Mapper, c.Context)
 }

@@ -43,8 +43,15 @@ func (gr *grading) allowedOf(objs []apply.Object) (rest []apply.Object, allowed 
 }
 
 func clusterScoped(c *cluster.Clients, gvk schema.GroupVersionKind) bool {
+	_, ok := clusterMapping(c, gvk)
+	return ok
+}
+
+// clusterMapping is the resource of a kind the cluster serves
+// cluster-scoped (ok false for a namespaced or unknown kind).
+func clusterMapping(c *cluster.Clients, gvk schema.GroupVersionKind) (*meta.RESTMapping, bool) {
 	m, err := c.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	return err == nil && m.Scope.Name() == meta.RESTScopeNameRoot
+	return m, err == nil && m.Scope.Name() == meta.RESTScopeNameRoot
 }
 
 // applyAllowed validates and applies, with the grader's identity, the
@@ -98,10 +105,9 @@ func breaks(o apply.Object, progs []*expr.Program, n, limit int) string {
 // this grading created it before; why says why it was refused.
 func (gr *grading) createAllowed(ctx context.Context, o apply.Object) (why string, err error) {
 	c := gr.s.clients
-	gvk := o.GroupVersionKind()
-	m, err := c.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
-	if err != nil {
-		return "", err
+	m, ok := clusterMapping(c, o.GroupVersionKind())
+	if !ok { // allowedOf kept only cluster-scoped kinds the cluster serves
+		return "", fmt.Errorf("%s is no longer served cluster-scoped", o.GetKind())
 	}
 	u := o.Unstructured.DeepCopy()
 	u.SetNamespace("")
@@ -140,15 +146,11 @@ func (gr *grading) createAllowed(ctx context.Context, o apply.Object) (why strin
 // ns was allowed to create, so the next grading starts clean.
 func releaseAllowed(ctx context.Context, c *cluster.Clients, kinds []spec.AllowedKind, ns string) error {
 	for _, a := range kinds {
-		gv, err := schema.ParseGroupVersion(a.APIVersion)
-		if err != nil {
-			continue // the loader has said so
-		}
-		m, err := c.Mapper.RESTMapping(schema.GroupKind{Group: gv.Group, Kind: a.Kind}, gv.Version)
-		if err != nil || m.Scope.Name() != meta.RESTScopeNameRoot {
+		m, ok := clusterMapping(c, schema.FromAPIVersionAndKind(a.APIVersion, a.Kind))
+		if !ok {
 			continue
 		}
-		err = c.Dynamic.Resource(m.Resource).DeleteCollection(ctx, metav1.DeleteOptions{},
+		err := c.Dynamic.Resource(m.Resource).DeleteCollection(ctx, metav1.DeleteOptions{},
 			metav1.ListOptions{LabelSelector: GradingLabel + "=" + ns})
 		if err != nil && !apierrors.IsNotFound(err) {
 			return fmt.Errorf("removing the %s objects of grading %s: %w", a.Kind, ns, err)
