@@ -5,13 +5,16 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"time"
 
+	authzv1 "k8s.io/api/authorization/v1"
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/labgrade/labgrade/grader/cluster"
 	"github.com/labgrade/labgrade/grader/spec"
@@ -86,8 +89,42 @@ func (gr *grading) sandbox(ctx context.Context) error {
 	if _, err := c.Typed.RbacV1().RoleBindings(ns).Create(ctx, rb, metav1.CreateOptions{}); orExists(err) != nil {
 		return fmt.Errorf("the learner's role binding in %s: %w", ns, err)
 	}
+	return gr.awaitLearnerRights(ctx)
+}
+
+// awaitLearnerRights returns once the API server's authorizer grants the
+// learner the rights just bound. RBAC authorizes from an informer's cache
+// of RoleBindings, so a binding is honoured some milliseconds after it is
+// created, longer on a loaded API server; a submission applied in that
+// gap would be refused for a reason that is not the learner's (seen in CI:
+// an honest ConfigMap refused, Forbidden). The authorizer has no watch
+// to wait on, so this asks it, as a SubjectAccessReview, every 100 ms.
+func (gr *grading) awaitLearnerRights(ctx context.Context) error {
+	c, ns := gr.s.clients, gr.ns
+	review := &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{
+		User:               "system:serviceaccount:" + ns + ":" + learnerAccount,
+		Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
+		ResourceAttributes: &authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Resource: "configmaps"},
+	}}
+	var last string
+	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, learnerRightsTimeout, true, func(ctx context.Context) (bool, error) {
+		got, err := c.Typed.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		if err != nil {
+			last = err.Error()
+			return false, nil // the API server busy: ask again
+		}
+		last = cmp.Or(got.Status.Reason, "denied")
+		return got.Status.Allowed, nil
+	})
+	if err != nil {
+		return fmt.Errorf("the learner's rights in %s were not granted after %s (last answer: %s)", ns, learnerRightsTimeout, last)
+	}
 	return nil
 }
+
+// learnerRightsTimeout bounds awaitLearnerRights: a binding the
+// authorizer has not seen after this is an API server in trouble.
+const learnerRightsTimeout = 30 * time.Second
 
 // orExists is err, but nil when a create found its object there already
 // (a grading namespace that was not emptied: labgrade's own objects are
