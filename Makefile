@@ -28,10 +28,14 @@ e2e-env:
 
 # The node image comes from hack/e2e-env.sh (last stdout line); its progress
 # goes to stderr. go test -v prints every e2e case with its duration.
+# E2E_PARALLEL: the longest test (TestLabK8sServing, mostly waiting on
+# traffic phases) runs beside two lanes of the other parallel tests, each
+# on a cluster of its own (see e2e/lab_test.go).
+E2E_PARALLEL ?= 3
 e2e:
 	@img=$$(hack/e2e-env.sh | tail -n 1); \
 	echo "e2e: node image $$img"; \
-	LABGRADE_NODE_IMAGE="$$img" $(GO) test -tags e2e -v -count=1 -timeout $(E2E_TIMEOUT) ./e2e/
+	LABGRADE_NODE_IMAGE="$$img" $(GO) test -tags e2e -v -count=1 -parallel $(E2E_PARALLEL) -timeout $(E2E_TIMEOUT) ./e2e/
 
 test: unit e2e
 

@@ -26,8 +26,8 @@ import (
 // expect.yaml names, and no check may end in error.
 func TestLabK8sServing(t *testing.T) {
 	// The longest test, mostly waiting on traffic phases and rollouts: the
-	// tests marked parallel run beside it, one at a time (go test's
-	// -parallel is the number of CPUs), each on a cluster of its own.
+	// tests marked parallel run beside it, two at a time (make e2e sets
+	// go test's -parallel to 3), each on a cluster of its own.
 	// TestInterrupt and TestTransientFaults share a cluster name and stay
 	// sequential, before it.
 	t.Parallel()
@@ -92,6 +92,7 @@ func TestLabsProven(t *testing.T) {
 		switch dir := filepath.Dir(f); filepath.Base(dir) {
 		case "k8s-serving": // proven by TestLabK8sServing, with the learner's loop
 		case "training-pipeline": // proven by TestLabTrainingPipeline, beside the others
+		case "secure-serving": // proven by TestLabSecureServing, beside the others
 		default:
 			dirs = append(dirs, dir)
 		}

@@ -80,18 +80,26 @@ func LabDigest(l *lab.Lab) (string, error) {
 		}
 		fmt.Fprintf(h, "image\x00%s\x00%s\x00%v\x00", img.Name, d, img.BuildArgs)
 	}
-	// Files the checks read may live outside the lab's directory
-	// (k8s-serving's drift reference is ../../fixtures/model/reference.csv).
+	// Files the checks and the cluster's addons read may live outside the
+	// lab's directory (k8s-serving's drift reference is
+	// ../../fixtures/model/reference.csv, an enforcer's manifests
+	// ../../fixtures/images/netpol/install.yaml).
+	var outside [][2]string // what uses it, the path
 	for _, c := range l.Spec.Checks {
-		if c.Drift == nil || c.Drift.Reference == "" {
-			continue
+		if c.Drift != nil && c.Drift.Reference != "" {
+			outside = append(outside, [2]string{"check " + c.ID, c.Drift.Reference})
 		}
-		b, err := os.ReadFile(filepath.Join(l.Dir, c.Drift.Reference))
+	}
+	for i, a := range l.Spec.Cluster.Addons {
+		outside = append(outside, [2]string{fmt.Sprintf("addon %d", i+1), a.Apply})
+		fmt.Fprintf(h, "advertises\x00%s\x00", a.Advertises)
+	}
+	for _, o := range outside {
+		d, err := TreeDigest(filepath.Join(l.Dir, o[1]))
 		if err != nil {
-			return "", fmt.Errorf("lab %s: check %s: %w", l.Name(), c.ID, err)
+			return "", fmt.Errorf("lab %s: %s: %w", l.Name(), o[0], err)
 		}
-		fmt.Fprintf(h, "file\x00%s\x00%d\x00", c.Drift.Reference, len(b))
-		h.Write(b)
+		fmt.Fprintf(h, "file\x00%s\x00%s\x00", o[1], d)
 	}
 	return fmt.Sprintf("sha256:%x", h.Sum(nil)), nil
 }

@@ -3,8 +3,10 @@ package checks
 import (
 	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	authzv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -19,15 +21,39 @@ func init() { register(runAccess) }
 // runAccess asks the API server, one SubjectAccessReview per expected
 // request, what the service account may do, and compares every answer
 // with the lab's. The answers come from the cluster's authorizers (RBAC),
-// exactly as the account's pods would get them.
+// exactly as the account's pods would get them. RBAC authorizes from a
+// cache of Roles and bindings, so a binding applied a moment ago may not
+// count yet: the questions are asked again, every half second, until the
+// answers are the expected ones or the check's time is up.
 func runAccess(ctx context.Context, env Env, a *spec.AccessCheck) (string, error) {
 	ns := env.ns(a.Namespace)
-	who := fmt.Sprintf("service account %s in namespace %s", a.ServiceAccount, ns)
-	var differ, answers []string
 	for _, r := range a.Expect {
 		if err := served(env, r); err != nil {
 			return "", err
 		}
+	}
+	for {
+		evidence, err := askAccess(ctx, env, ns, a)
+		var f *Failure
+		if err == nil || !errors.As(err, &f) {
+			return evidence, err
+		}
+		sleepCtx(ctx, accessRetryPause)
+		if ctx.Err() != nil {
+			return "", err
+		}
+	}
+}
+
+// accessRetryPause separates two rounds of questions.
+const accessRetryPause = 500 * time.Millisecond
+
+// askAccess asks every question of the check once: a Failure lists the
+// answers that differ from the lab's.
+func askAccess(ctx context.Context, env Env, ns string, a *spec.AccessCheck) (string, error) {
+	who := fmt.Sprintf("service account %s in namespace %s", a.ServiceAccount, ns)
+	var differ, answers []string
+	for _, r := range a.Expect {
 		allowed, reason, err := mayDo(ctx, env, ns, a.ServiceAccount, authzv1.ResourceAttributes{
 			Namespace: ns, Verb: r.Verb, Group: r.Group, Resource: r.Resource, Subresource: r.Subresource, Name: r.Name,
 		})

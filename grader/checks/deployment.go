@@ -189,6 +189,13 @@ func watchReadyEndpoints(ctx context.Context, env Env, service string) *endpoint
 	return w
 }
 
+// current returns the ready count as last seen.
+func (w *endpointWatch) current() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.cur
+}
+
 // lowest returns the minimum ready count since the watch synced.
 func (w *endpointWatch) lowest() int {
 	w.mu.Lock()

@@ -6,6 +6,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
 	authzv1 "k8s.io/api/authorization/v1"
@@ -237,6 +238,10 @@ func judgeMonitorConfig(ctx context.Context, env Env, d *spec.DriftCheck, s *mon
 	return problems, nil
 }
 
+// rbacSettle bounds how long a denial is asked again: RBAC's cache sees a
+// new binding well within it.
+const rbacSettle = 5 * time.Second
+
 // eventPermission asks the API server whether the monitor's pods may create
 // Events, as their service account; it returns why not, or "".
 func eventPermission(ctx context.Context, env Env, dep *appsv1.Deployment) (string, error) {
@@ -249,9 +254,23 @@ func eventPermission(ctx context.Context, env Env, dep *appsv1.Deployment) (stri
 	if pod.AutomountServiceAccountToken != nil && !*pod.AutomountServiceAccountToken {
 		return "alerts go to an Event, but the monitor's pods mount no service-account token (automountServiceAccountToken: false)", nil
 	}
-	allowed, _, err := mayDo(ctx, env, ns, sa, authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "", Resource: "events"})
-	if err != nil {
-		return "", fmt.Errorf("asking the API server whether service account %s may create events: %w", sa, err)
+	// RBAC honours a binding applied a moment ago only once its cache has
+	// it (see runAccess): a denial is asked again for a few seconds
+	wait, cancel := context.WithTimeout(ctx, rbacSettle)
+	defer cancel()
+	var allowed bool
+	for {
+		var err error
+		allowed, _, err = mayDo(ctx, env, ns, sa, authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "", Resource: "events"})
+		if err != nil {
+			return "", fmt.Errorf("asking the API server whether service account %s may create events: %w", sa, err)
+		}
+		if allowed {
+			break
+		}
+		if sleepCtx(wait, accessRetryPause); wait.Err() != nil {
+			break
+		}
 	}
 	if !allowed {
 		return fmt.Sprintf("alerts go to an Event, but service account %s may not create events in namespace %s (grant it with a Role and RoleBinding)", sa, ns), nil

@@ -4,6 +4,7 @@
 package cluster
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -24,7 +25,21 @@ type Options struct {
 	// EndpointSyncDelay sets kube-proxy's iptables minSyncPeriod (0: kind's
 	// default).
 	EndpointSyncDelay time.Duration
+	// Nodes lays out the cluster (none: kind's one control-plane node).
+	Nodes []Node
 }
+
+// Node is one node of a kind cluster: its role and what it joins with.
+type Node struct {
+	// ControlPlane is the first node's role; the others are workers.
+	ControlPlane bool
+	Labels       map[string]string
+	// Taints as kubeadm registers them: key, value, effect.
+	Taints []Taint
+}
+
+// Taint is a node taint.
+type Taint struct{ Key, Value, Effect string }
 
 // kindConfig is the cluster config for a host: kind's defaults (one
 // control-plane node), plus the cgroup v1 patch only where the engine's host
@@ -34,6 +49,12 @@ func kindConfig(cgroupVersion string, o Options) *v1alpha4.Cluster {
 	c := &v1alpha4.Cluster{
 		TypeMeta: v1alpha4.TypeMeta{Kind: "Cluster", APIVersion: "kind.x-k8s.io/v1alpha4"},
 		Nodes:    []v1alpha4.Node{{Role: v1alpha4.ControlPlaneRole}},
+	}
+	if len(o.Nodes) > 0 {
+		c.Nodes = nil
+		for _, n := range o.Nodes {
+			c.Nodes = append(c.Nodes, kindNode(n))
+		}
 	}
 	if cgroupVersion == "1" {
 		c.KubeadmConfigPatches = append(c.KubeadmConfigPatches, kubeletCgroupV1Patch)
@@ -46,6 +67,37 @@ iptables:
 `, o.EndpointSyncDelay))
 	}
 	return c
+}
+
+// kindNode is one node of the kind config. kind sets a node's labels
+// itself; taints go to kubeadm's nodeRegistration, of InitConfiguration on
+// the control plane and JoinConfiguration on a worker. The patch is JSON
+// (YAML's subset), so that keys and values need no quoting rules.
+func kindNode(n Node) v1alpha4.Node {
+	out := v1alpha4.Node{Role: v1alpha4.WorkerRole, Labels: n.Labels}
+	kind := "JoinConfiguration"
+	if n.ControlPlane {
+		out.Role, kind = v1alpha4.ControlPlaneRole, "InitConfiguration"
+	}
+	if len(n.Taints) > 0 {
+		type taint struct {
+			Key    string `json:"key"`
+			Value  string `json:"value,omitempty"`
+			Effect string `json:"effect"`
+		}
+		var ts []taint
+		for _, t := range n.Taints {
+			ts = append(ts, taint{t.Key, t.Value, t.Effect})
+		}
+		if n.ControlPlane { // registering taints replaces kubeadm's default one
+			ts = append(ts, taint{Key: "node-role.kubernetes.io/control-plane", Effect: "NoSchedule"})
+		}
+		// no apiVersion: kind then patches its kubeadm config of whichever
+		// version the node's Kubernetes takes
+		patch, _ := json.Marshal(map[string]any{"kind": kind, "nodeRegistration": map[string]any{"taints": ts}})
+		out.KubeadmConfigPatches = []string{string(patch)}
+	}
+	return out
 }
 
 // ClusterName is the kind cluster a lab runs in.

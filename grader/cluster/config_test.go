@@ -9,6 +9,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"sigs.k8s.io/kind/pkg/apis/config/v1alpha4"
 )
 
 func TestKindConfigCgroupPatchOnlyOnV1(t *testing.T) {
@@ -37,4 +38,25 @@ func TestKubeconfigIsLabgradesOwn(t *testing.T) {
 	assert.True(t, strings.HasSuffix(p, filepath.Join("labgrade", "kube", "labgrade-x.kubeconfig")), p)
 	assert.Equal(t, "kind-labgrade-x", Context("labgrade-x"))
 	assert.Equal(t, "labgrade-k8s-serving", ClusterName("k8s-serving"))
+}
+
+// A lab's layout becomes kind's nodes: labels as kind sets them, taints as
+// a kubeadm patch of the node's own configuration, the control plane
+// keeping its NoSchedule taint.
+func TestKindConfigNodes(t *testing.T) {
+	c := kindConfig("2", Options{Nodes: []Node{
+		{ControlPlane: true},
+		{Labels: map[string]string{"labgrade.dev/gpu": "true"}, Taints: []Taint{{Key: "nvidia.com/gpu", Effect: "NoSchedule"}}},
+		{Labels: map[string]string{"labgrade.dev/pool": "cpu"}},
+	}})
+	require.Len(t, c.Nodes, 3)
+	assert.Equal(t, v1alpha4.ControlPlaneRole, c.Nodes[0].Role)
+	assert.Empty(t, c.Nodes[0].KubeadmConfigPatches, "no taints asked: kind's defaults")
+	assert.Equal(t, v1alpha4.WorkerRole, c.Nodes[1].Role)
+	assert.Equal(t, map[string]string{"labgrade.dev/gpu": "true"}, c.Nodes[1].Labels)
+	assert.Equal(t, []string{`{"kind":"JoinConfiguration","nodeRegistration":{"taints":[{"key":"nvidia.com/gpu","effect":"NoSchedule"}]}}`}, c.Nodes[1].KubeadmConfigPatches)
+	assert.Empty(t, c.Nodes[2].KubeadmConfigPatches)
+
+	c = kindConfig("2", Options{Nodes: []Node{{ControlPlane: true, Taints: []Taint{{Key: "dedicated", Value: "system", Effect: "NoExecute"}}}}})
+	assert.Equal(t, []string{`{"kind":"InitConfiguration","nodeRegistration":{"taints":[{"key":"dedicated","value":"system","effect":"NoExecute"},{"key":"node-role.kubernetes.io/control-plane","effect":"NoSchedule"}]}}`}, c.Nodes[0].KubeadmConfigPatches)
 }

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"k8s.io/apimachinery/pkg/api/resource"
+	"k8s.io/apimachinery/pkg/util/validation"
 
 	"github.com/labgrade/labgrade/grader/expr"
 	"github.com/labgrade/labgrade/grader/spec"
@@ -77,6 +78,15 @@ func (v *validator) validate() {
 	for i, img := range s.Cluster.Images {
 		v.image(fmt.Sprintf("spec.cluster.images[%d]", i), img)
 	}
+	v.nodes(s.Cluster.Nodes)
+	for i, a := range s.Cluster.Addons {
+		v.path(fmt.Sprintf("spec.cluster.addons[%d].apply", i), a.Apply, false)
+		if a.Advertises != "" {
+			if errs := validation.IsQualifiedName(a.Advertises); len(errs) > 0 || !strings.Contains(a.Advertises, "/") {
+				v.add(fmt.Sprintf("spec.cluster.addons[%d].advertises", i), "advertises %q must be an extended resource name, domain/name (e.g. nvidia.com/gpu)", a.Advertises)
+			}
+		}
+	}
 	for i, st := range s.Setup {
 		v.path(fmt.Sprintf("spec.setup[%d].apply", i), st.Apply, false)
 	}
@@ -117,6 +127,47 @@ func (v *validator) allowed(path string, a *spec.AllowedKind) {
 		progs = append(progs, p)
 	}
 	a.SetPrograms(progs)
+}
+
+// nodes checks the cluster's layout: one control plane, first; label keys
+// and values Kubernetes accepts; taints with a key and a known effect.
+func (v *validator) nodes(nodes []spec.Node) {
+	for i, n := range nodes {
+		at := fmt.Sprintf("spec.cluster.nodes[%d]", i)
+		switch {
+		case n.Role == "control-plane" && i > 0:
+			v.add(at+".role", "the control-plane node must be the first, and the only one")
+		case n.Role == "worker" && i == 0:
+			v.add(at+".role", "the first node must be the control plane (role: control-plane)")
+		case n.Role != "control-plane" && n.Role != "worker":
+			v.add(at+".role", "role must be control-plane or worker, not %q", n.Role)
+		}
+		for _, k := range slices.Sorted(maps.Keys(n.Labels)) {
+			if errs := validation.IsQualifiedName(k); len(errs) > 0 {
+				v.add(at+".labels", "label key %q: %s", k, strings.Join(errs, "; "))
+			}
+			if errs := validation.IsValidLabelValue(n.Labels[k]); len(errs) > 0 {
+				v.add(at+".labels", "label value %q: %s", n.Labels[k], strings.Join(errs, "; "))
+			}
+		}
+		for j, t := range n.Taints {
+			tat := fmt.Sprintf("%s.taints[%d]", at, j)
+			if errs := validation.IsQualifiedName(t.Key); len(errs) > 0 {
+				v.add(tat+".key", "taint key %q: %s", t.Key, strings.Join(errs, "; "))
+			}
+			if t.Value != "" {
+				if errs := validation.IsValidLabelValue(t.Value); len(errs) > 0 {
+					v.add(tat+".value", "taint value %q: %s", t.Value, strings.Join(errs, "; "))
+				}
+			}
+			if t.Effect != "NoSchedule" && t.Effect != "PreferNoSchedule" && t.Effect != "NoExecute" {
+				v.add(tat+".effect", "effect must be NoSchedule, PreferNoSchedule or NoExecute, not %q", t.Effect)
+			}
+		}
+	}
+	if len(nodes) > 4 {
+		v.add("spec.cluster.nodes", "%d nodes: at most 4 (each is a container with a kubelet and a container runtime)", len(nodes))
+	}
 }
 
 func (v *validator) image(path string, img spec.Image) {

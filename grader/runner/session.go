@@ -27,6 +27,7 @@ import (
 	"github.com/labgrade/labgrade/grader/lab"
 	"github.com/labgrade/labgrade/grader/report"
 	"github.com/labgrade/labgrade/grader/result"
+	"github.com/labgrade/labgrade/grader/spec"
 )
 
 // ClusterMode says where a session grades.
@@ -123,6 +124,9 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		// a new or reset namespace needs the lab's images; the lab's
 		// cluster as it stands (check) already has them
 		steps = append(steps, step{"images", s.ensureImages})
+		if len(o.Lab.Spec.Cluster.Addons) > 0 {
+			steps = append(steps, step{"addons", s.ensureAddons})
+		}
 	}
 	for _, st := range steps {
 		if err := s.timed(st.name, func() error { return st.run(ctx) }); err != nil {
@@ -303,7 +307,7 @@ func (s *Session) ensureCluster(ctx context.Context) error {
 		// scratch
 		err := s.retry(ctx, "kind create", 2, func(error) bool { return true },
 			"run 'labgrade doctor' to check Docker, memory and disk", func() error {
-				err := s.provider.Create(ctx, name, image, kubeconfig, cluster.Options{EndpointSyncDelay: s.opts.Lab.Spec.Cluster.EndpointSyncDelay.Duration})
+				err := s.provider.Create(ctx, name, image, kubeconfig, clusterOptions(s.opts.Lab.Spec.Cluster))
 				if err != nil && ctx.Err() == nil {
 					if left, _ := s.provider.Exists(name); left {
 						_ = s.provider.Delete(name, kubeconfig)
@@ -359,6 +363,19 @@ func (s *Session) recordServer(ctx context.Context) error {
 	}
 	s.env.Kubernetes = v
 	return nil
+}
+
+// clusterOptions are what the lab asks of a kind cluster labgrade creates.
+func clusterOptions(c spec.Cluster) cluster.Options {
+	o := cluster.Options{EndpointSyncDelay: c.EndpointSyncDelay.Duration}
+	for i, n := range c.Nodes {
+		node := cluster.Node{ControlPlane: i == 0 && n.Role == "control-plane", Labels: n.Labels}
+		for _, t := range n.Taints {
+			node.Taints = append(node.Taints, cluster.Taint{Key: t.Key, Value: t.Value, Effect: t.Effect})
+		}
+		o.Nodes = append(o.Nodes, node)
+	}
+	return o
 }
 
 // ensureImages builds the lab's images and loads them into the kind

@@ -62,6 +62,57 @@ type Cluster struct {
 	// them almost at once, which hides whether a workload drains gracefully
 	// when its pods stop. Applies to the kind clusters labgrade creates.
 	EndpointSyncDelay Duration `json:"endpointSyncDelay,omitempty"`
+	// Addons are manifests applied once to each kind cluster labgrade
+	// makes or reuses for the lab, after its images are loaded and before
+	// any grading: what the cluster itself must run, such as a
+	// NetworkPolicy enforcer or a device plugin. They are applied with
+	// labgrade's own rights (cluster-scoped objects allowed); a namespaced
+	// object names its namespace (else kube-system). labgrade waits until
+	// their DaemonSets and Deployments are ready. A cluster that is not
+	// kind's (--kubeconfig) is taken as it stands: it must provide what
+	// the addons would.
+	Addons []Addon `json:"addons,omitempty"`
+	// Nodes lays out the kind cluster labgrade creates: the control plane
+	// first, then workers, each with the labels and taints it joins with
+	// (default: one control-plane node, which also runs the workloads).
+	// Every node costs memory and start-up time: lay out only what the lab
+	// grades (a GPU worker and a CPU worker, to grade where pods land).
+	Nodes []Node `json:"nodes,omitempty" jsonschema:"maxItems=4"`
+}
+
+// Addon is a part of the cluster a lab installs: its manifests, and what
+// it makes the cluster offer once it runs.
+type Addon struct {
+	// Apply is a file or directory (relative to the lab directory) of
+	// manifests.
+	Apply string `json:"apply"`
+	// Advertises is the extended resource the addon makes nodes offer (a
+	// device plugin's, e.g. nvidia.com/gpu): labgrade then also waits until
+	// a node's allocatable holds it, which the kubelet publishes some
+	// seconds after the plugin registers. Without it, the first grading
+	// could meet nodes that offer none yet.
+	Advertises string `json:"advertises,omitempty"`
+}
+
+// Node is one node of the lab's kind cluster.
+type Node struct {
+	// Role is control-plane (exactly one, the first) or worker.
+	Role string `json:"role" jsonschema:"enum=control-plane,enum=worker"`
+	// Labels the node carries from the start (kubelet --node-labels).
+	Labels map[string]string `json:"labels,omitempty"`
+	// Taints the node registers with. A control-plane node of a cluster
+	// with workers keeps kind's own NoSchedule taint besides.
+	Taints []Taint `json:"taints,omitempty"`
+}
+
+// Taint repels pods that do not tolerate it.
+type Taint struct {
+	// Key of the taint, e.g. nvidia.com/gpu.
+	Key string `json:"key"`
+	// Value of the taint (optional).
+	Value string `json:"value,omitempty"`
+	// Effect is NoSchedule, PreferNoSchedule or NoExecute.
+	Effect string `json:"effect" jsonschema:"enum=NoSchedule,enum=PreferNoSchedule,enum=NoExecute"`
 }
 
 // Image is a container image a lab builds from a directory of Go source and

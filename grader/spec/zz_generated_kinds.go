@@ -21,6 +21,10 @@ type Kinds struct {
 	// Job: a run triggered from a CronJob ends as expected, in time, and
 	// changes what it reports to as expected.
 	Job *JobCheck `json:"job,omitempty"`
+	// Reachability: short-lived probe pods with the labels the lab gives
+	// connect to Services (or resolve names), and each attempt must succeed
+	// or fail as the lab expects, under the NetworkPolicies in force.
+	Reachability *ReachabilityCheck `json:"reachability,omitempty"`
 	// Resource: an object (or every object a selector picks) matches.
 	Resource *ResourceCheck `json:"resource,omitempty"`
 	// Rollout: a new version rolls out under live traffic without a failed
@@ -32,7 +36,7 @@ type Kinds struct {
 }
 
 // KindNames are the check kinds as lab.yaml names them, sorted.
-var KindNames = []string{"absent", "access", "container", "drift", "http", "job", "resource", "rollout", "rolloutHalts"}
+var KindNames = []string{"absent", "access", "container", "drift", "http", "job", "reachability", "resource", "rollout", "rolloutHalts"}
 
 // NewKind returns an empty kind of the given name, or nil when there is no
 // such kind.
@@ -50,6 +54,8 @@ func NewKind(name string) Kind {
 		return &HTTPCheck{}
 	case "job":
 		return &JobCheck{}
+	case "reachability":
+		return &ReachabilityCheck{}
 	case "resource":
 		return &ResourceCheck{}
 	case "rollout":
@@ -76,6 +82,8 @@ func KindName(k Kind) string {
 		return "http"
 	case *JobCheck:
 		return "job"
+	case *ReachabilityCheck:
+		return "reachability"
 	case *ResourceCheck:
 		return "resource"
 	case *RolloutCheck:
@@ -107,6 +115,9 @@ func (k *Kinds) Given() []Kind {
 	}
 	if k.Job != nil {
 		set = append(set, k.Job)
+	}
+	if k.Reachability != nil {
+		set = append(set, k.Reachability)
 	}
 	if k.Resource != nil {
 		set = append(set, k.Resource)

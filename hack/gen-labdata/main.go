@@ -1,5 +1,7 @@
-// gen-labdata writes lab files derived from fixture data: the k8s-serving
-// lab's reference-data ConfigMap from fixtures/model/reference.csv. Run it
+// gen-labdata writes lab files derived from fixture data: the
+// reference-data ConfigMap of each lab that runs the drift monitor, from
+// fixtures/model/reference.csv (each lab keeps its own copy, so that a lab
+// directory is complete in itself). Run it
 // from the repository root (make generate); a test fails when the committed
 // file is stale.
 package main
@@ -11,12 +13,12 @@ import (
 	"github.com/labgrade/labgrade/fixtures/model"
 )
 
-const out = "labs/k8s-serving/scenario/reference-data.yaml"
-
 func main() {
-	if err := os.WriteFile(out, model.ReferenceConfigMap(), 0o644); err != nil {
-		fmt.Fprintln(os.Stderr, "gen-labdata:", err)
-		os.Exit(1)
+	for _, out := range model.ReferenceConfigMapFiles {
+		if err := os.WriteFile(out, model.ReferenceConfigMap(), 0o644); err != nil {
+			fmt.Fprintln(os.Stderr, "gen-labdata:", err)
+			os.Exit(1)
+		}
+		fmt.Println("wrote", out)
 	}
-	fmt.Println("wrote", out)
 }

@@ -1,0 +1,31 @@
+//go:build e2e
+
+package e2e
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+)
+
+// TestLabSecureServing proves the secure-serving lab with labgrade lab
+// test on a cluster of its own: the solution scores 100 % and every broken
+// variant fails exactly what it declares. The cluster gets the lab's
+// NetworkPolicy enforcer as an addon, so this is also the end-to-end test
+// of addons and of the reachability check kind: probe pods that must get
+// through, and probe pods that a policy must stop (a policy that selects
+// no pod, and DNS left out of an egress policy, are variants).
+func TestLabSecureServing(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	t.Cleanup(func() {
+		res := labgrade(t, context.Background(), "down", "secure-serving")
+		assert.Equal(t, 0, res.code, res.stderr)
+		assertNoClusterContainers(t, "labgrade-secure-serving")
+	})
+	proveLab(t, ctx, filepath.Join(repoRoot, "labs", "secure-serving"))
+}
