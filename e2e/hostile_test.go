@@ -40,6 +40,7 @@ import (
 // an honest submission graded afterwards on the same cluster passes.
 func TestHostileSubmissions(t *testing.T) {
 	t.Parallel() // its own cluster: runs beside TestLabK8sServing (see there)
+	lane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	l, err := lab.Load(filepath.Join(repoRoot, "e2e", "testdata", "labs", "sandbox-demo"))

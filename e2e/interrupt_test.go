@@ -20,9 +20,19 @@ import (
 	"github.com/labgrade/labgrade/grader/cluster"
 )
 
-// TestInterrupt: Ctrl-C while the cluster is being created leaves no
+// TestInterruptAndFaults runs the two tests of the interrupt-demo lab,
+// which share its cluster name, one after the other, beside the other
+// parallel tests.
+func TestInterruptAndFaults(t *testing.T) {
+	t.Parallel()
+	lane(t)
+	t.Run("interrupt", interruptCreate)
+	t.Run("transient-faults", transientFaults)
+}
+
+// interruptCreate: Ctrl-C while the cluster is being created leaves no
 // cluster and no container behind, and exits 2.
-func TestInterrupt(t *testing.T) {
+func interruptCreate(t *testing.T) {
 	const name = "labgrade-interrupt-demo"
 	labs := filepath.Join(repoRoot, "e2e", "testdata", "labs")
 	cmd := exec.Command(labgradeBin, "run", "interrupt-demo", "--labs-dir", labs,

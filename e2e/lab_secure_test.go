@@ -20,6 +20,7 @@ import (
 // no pod, and DNS left out of an egress policy, are variants).
 func TestLabSecureServing(t *testing.T) {
 	t.Parallel()
+	lane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	t.Cleanup(func() {

@@ -25,11 +25,9 @@ import (
 // score 100 %, each broken variant must fail exactly the checks its
 // expect.yaml names, and no check may end in error.
 func TestLabK8sServing(t *testing.T) {
-	// The longest test, mostly waiting on traffic phases and rollouts: the
-	// tests marked parallel run beside it, two at a time (make e2e sets
-	// go test's -parallel to 3), each on a cluster of its own.
-	// TestInterrupt and TestTransientFaults share a cluster name and stay
-	// sequential, before it.
+	// The longest test, mostly waiting on traffic phases and rollouts: it
+	// starts at once, and the other parallel tests run beside it in two
+	// lanes (lane, make e2e's E2E_LANES), each on a cluster of its own.
 	t.Parallel()
 	ctx, cancel := context.WithTimeout(context.Background(), 25*time.Minute)
 	defer cancel()

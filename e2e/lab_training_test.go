@@ -21,6 +21,7 @@ import (
 // at once rather than wait out their deadline.
 func TestLabTrainingPipeline(t *testing.T) {
 	t.Parallel()
+	lane(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	t.Cleanup(func() {

@@ -32,15 +32,25 @@ func runAccess(ctx context.Context, env Env, a *spec.AccessCheck) (string, error
 			return "", err
 		}
 	}
+	var last error // the last round's Failure
 	for {
 		evidence, err := askAccess(ctx, env, ns, a)
 		var f *Failure
-		if err == nil || !errors.As(err, &f) {
-			return evidence, err
+		switch {
+		case err == nil:
+			return evidence, nil
+		case errors.As(err, &f):
+			last = err
+		case ctx.Err() != nil && last != nil:
+			// time ran out in the middle of a round: the last whole
+			// round's answers stand
+			return "", last
+		default:
+			return "", err
 		}
 		sleepCtx(ctx, accessRetryPause)
 		if ctx.Err() != nil {
-			return "", err
+			return "", last
 		}
 	}
 }

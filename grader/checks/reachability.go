@@ -187,17 +187,30 @@ func runProbe(ctx context.Context, env Env, k *spec.ReachabilityCheck, p spec.Pr
 		return probeRun{err: err}
 	}
 	sleepCtx(ctx, probeKnownMargin)
+	// The attempts go on for the window, counted from now: a pod slow to
+	// start on a loaded node takes from the check's timeout, not from the
+	// policies' time to take effect. The first attempt is always finished.
+	window, cancel := context.WithTimeout(ctx, k.Window.Duration)
+	defer cancel()
 	want := expectedOutcome(p.Expect)
 	args := probeArgs(p.To, addr, k.AttemptTimeout.Duration)
 	var r probeRun
-	for ctx.Err() == nil {
-		code, out, err := execInPod(ctx, env, pod.created, args)
+	for {
+		actx := window
+		if r.attempts == 0 {
+			actx = ctx
+		}
+		code, out, err := execInPod(actx, env, pod.created, args)
 		if err == nil {
 			err = pod.problem() // changed while the attempt ran?
 		}
 		if err != nil {
+			if actx.Err() != nil && r.attempts > 0 {
+				return r
+			}
 			if ctx.Err() != nil {
-				break
+				r.err = unfinished(ctx, pod.last())
+				return r
 			}
 			r.err = err
 			return r
@@ -216,12 +229,10 @@ func runProbe(ctx context.Context, env Env, k *spec.ReachabilityCheck, p spec.Pr
 		if outcome == want {
 			return r
 		}
-		sleepCtx(ctx, probeRetryPause)
+		if sleepCtx(window, probeRetryPause); window.Err() != nil {
+			return r
+		}
 	}
-	if r.attempts == 0 && r.err == nil {
-		r.err = unfinished(ctx, pod.last())
-	}
-	return r
 }
 
 // expectedOutcome is the outcome an expectation asks for.

@@ -18,8 +18,8 @@ import (
 // reached or blocked, must be the one the lab expects under the
 // NetworkPolicies in force. Policies take effect asynchronously in every
 // implementation, so a probe whose outcome differs is tried again until it
-// matches or the check's timeout; a check failing therefore takes its
-// whole timeout.
+// matches or its window (counted from the moment its pod runs) ends; a
+// check failing therefore takes its whole window.
 //
 // A blocked probe proves something only if the target would answer an
 // allowed client. A Service of the grading namespace must therefore have a
@@ -54,6 +54,12 @@ type ReachabilityCheck struct {
 	// connection a NetworkPolicy blocks is usually dropped, not refused,
 	// so a blocked probe always waits this long: keep it short.
 	AttemptTimeout Duration `json:"attemptTimeout,omitempty"`
+	// Window is how long a probe's attempts go on, counted from the moment
+	// its pod runs, before its last outcome stands (default 15s): time
+	// for the policies to take effect. A failing probe takes its whole
+	// window; the check's timeout (90s by default) also covers the probe
+	// pods' start, slow on a loaded node.
+	Window Duration `json:"window,omitempty"`
 	// Probes are the connections tried, each with the outcome expected.
 	Probes []Probe `json:"probes" jsonschema:"minItems=1"`
 }
@@ -112,6 +118,10 @@ const DefaultProbeImage = "labgrade.local/netpol:1.0"
 // is derived from it, and a longer wait only slows failing grades.
 const maxAttemptTimeout = 30 * time.Second
 
+// maxWindow bounds a probe's window: policies take effect in seconds, and
+// a failing probe takes its whole window.
+const maxWindow = 5 * time.Minute
+
 // String is the probe's source as messages say it: "{app=gateway,tier=web}",
 // "{}" for an unlabelled pod.
 func (s ProbeSource) String() string {
@@ -144,9 +154,9 @@ func (p Probe) String() string {
 	return "from " + p.From.String() + " " + p.To.String()
 }
 
-// Default runs the probes with labgrade's netpol image and 2s attempts; the
-// check's timeout (60s unless the lab gives one) is how long policies have
-// to take effect.
+// Default runs the probes with labgrade's netpol image, 2s attempts and a
+// 15s window; the check's timeout (90s unless the lab gives one) bounds
+// the probe pods' start as well.
 func (r *ReachabilityCheck) Default(c *Check) {
 	if r.ProbeImage == "" {
 		r.ProbeImage = DefaultProbeImage
@@ -154,8 +164,11 @@ func (r *ReachabilityCheck) Default(c *Check) {
 	if r.AttemptTimeout.Duration == 0 {
 		r.AttemptTimeout.Duration = 2 * time.Second
 	}
+	if r.Window.Duration == 0 {
+		r.Window.Duration = 15 * time.Second
+	}
 	if c.Timeout.Duration == 0 {
-		c.Timeout.Duration = 60 * time.Second
+		c.Timeout.Duration = 90 * time.Second
 	}
 }
 
@@ -168,6 +181,9 @@ func (r *ReachabilityCheck) Validate(v Validator) {
 	}
 	if d := r.AttemptTimeout.Duration; d <= 0 || d > maxAttemptTimeout {
 		v.Problemf("attemptTimeout", "attemptTimeout in %s must be more than 0 and at most %s, not %s", where, maxAttemptTimeout, d)
+	}
+	if d := r.Window.Duration; d < time.Second || d > maxWindow {
+		v.Problemf("window", "window in %s must be at least 1s and at most %s, not %s", where, maxWindow, d)
 	}
 	if len(r.Probes) == 0 {
 		v.Problemf("", "reachability in %s needs probes: the connections to try", where)

@@ -67,14 +67,16 @@ func TestReachabilityDefaults(t *testing.T) {
 	r.Default(c)
 	assert.Equal(t, "labgrade.local/netpol:1.0", r.ProbeImage)
 	assert.Equal(t, 2*time.Second, r.AttemptTimeout.Duration)
-	assert.Equal(t, 60*time.Second, c.Timeout.Duration)
+	assert.Equal(t, 15*time.Second, r.Window.Duration)
+	assert.Equal(t, 90*time.Second, c.Timeout.Duration)
 
-	r = &ReachabilityCheck{ProbeImage: "labgrade.local/netpol:2.0", AttemptTimeout: Duration{time.Second}}
-	c = &Check{Timeout: Duration{90 * time.Second}}
+	r = &ReachabilityCheck{ProbeImage: "labgrade.local/netpol:2.0", AttemptTimeout: Duration{time.Second}, Window: Duration{5 * time.Second}}
+	c = &Check{Timeout: Duration{45 * time.Second}}
 	r.Default(c)
 	assert.Equal(t, "labgrade.local/netpol:2.0", r.ProbeImage, "the lab's image is kept")
 	assert.Equal(t, time.Second, r.AttemptTimeout.Duration)
-	assert.Equal(t, 90*time.Second, c.Timeout.Duration, "the lab's timeout is kept")
+	assert.Equal(t, 5*time.Second, r.Window.Duration)
+	assert.Equal(t, 45*time.Second, c.Timeout.Duration, "the lab's timeout is kept")
 }
 
 func TestReachabilityValidateGood(t *testing.T) {
@@ -107,6 +109,8 @@ func TestReachabilityValidateBad(t *testing.T) {
 		{"image not declared", func(r *ReachabilityCheck) { r.ProbeImage = "busybox:1.36" }, "probeImage"},
 		{"negative attempt timeout", func(r *ReachabilityCheck) { r.AttemptTimeout.Duration = -time.Second }, "attemptTimeout"},
 		{"attempt timeout too long", func(r *ReachabilityCheck) { r.AttemptTimeout.Duration = time.Minute }, "attemptTimeout"},
+		{"window too short", func(r *ReachabilityCheck) { r.Window.Duration = 500 * time.Millisecond }, "window"},
+		{"window too long", func(r *ReachabilityCheck) { r.Window.Duration = time.Hour }, "window"},
 		{"no probes", func(r *ReachabilityCheck) { r.Probes = nil }, ""},
 		{"bad label key", set(1, map[string]string{"bad key": "x"}, svc, ProbeBlocked), "probes[1].from.labels.bad key"},
 		{"bad label value", set(1, map[string]string{"app": "no spaces"}, svc, ProbeBlocked), "probes[1].from.labels.app"},
