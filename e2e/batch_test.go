@@ -48,7 +48,7 @@ const hostileBatchID = `=cmd|' calc'!A0 <img src=x onerror=alert(1)>`
 // writes the summary of what was done.
 func TestBatch(t *testing.T) {
 	t.Parallel() // its own cluster: runs beside TestLabK8sServing
-	lane(t)
+	lane(t, 93)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	step := stepper(t)

@@ -24,7 +24,7 @@ import (
 // missing fails, each with its reason.
 func TestContainerCheck(t *testing.T) {
 	t.Parallel() // light: runs beside TestLabK8sServing (see there)
-	lane(t)
+	lane(t, 9)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	step := stepper(t)

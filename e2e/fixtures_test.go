@@ -22,7 +22,7 @@ import (
 // prediction and runs as non-root; the broken version never becomes ready.
 func TestModelServerImage(t *testing.T) {
 	t.Parallel() // light: runs beside TestLabK8sServing (see there)
-	lane(t)
+	lane(t, 10)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	dir := filepath.Join(repoRoot, "fixtures", "images", "model-server")
@@ -59,7 +59,7 @@ func TestModelServerImage(t *testing.T) {
 // Event alert outside a cluster instead of failing silently.
 func TestDriftMonitorImage(t *testing.T) {
 	t.Parallel() // light: runs beside TestLabK8sServing (see there)
-	lane(t)
+	lane(t, 10)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ref = "labgrade.local/drift-monitor:e2e"
@@ -124,7 +124,7 @@ alerts: {event: {kind: Deployment, name: model-server}}
 // summary counts every request as failed, with the reason.
 func TestLoadgenImage(t *testing.T) {
 	t.Parallel() // light: runs beside TestLabK8sServing (see there)
-	lane(t)
+	lane(t, 10)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	const ref = "labgrade.local/loadgen:e2e"

@@ -4,7 +4,6 @@ package e2e
 
 import (
 	"context"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -18,8 +17,6 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/util/wait"
 
-	"github.com/labgrade/labgrade/grader/cluster"
-	"github.com/labgrade/labgrade/grader/lab"
 	"github.com/labgrade/labgrade/grader/result"
 	"github.com/labgrade/labgrade/grader/runner"
 )
@@ -33,20 +30,11 @@ import (
 // scheduler with the reason a learner would read.
 func TestGPUNodes(t *testing.T) {
 	t.Parallel()
-	lane(t)
+	lane(t, 104)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	l, err := lab.Load(filepath.Join(repoRoot, "e2e", "testdata", "labs", "gpu-nodes"))
-	require.NoError(t, err)
-	const name = "labgrade-gpu-nodes"
-	t.Cleanup(func() {
-		_ = cluster.NewKind().Delete(name, cluster.KubeconfigPath(name))
-		assertNoClusterContainers(t, name)
-	})
 	step := stepper(t)
-	s, err := runner.Open(ctx, runner.Options{Lab: l, Cluster: runner.NewCluster, NodeImage: nodeImage})
-	require.NoError(t, err)
-	defer func() { _ = s.Close() }()
+	s := openLabSession(t, ctx, "gpu-nodes")
 	step("3-node cluster, images, device plugin")
 	c := s.Clients().Typed
 

@@ -24,7 +24,6 @@ import (
 
 	"github.com/labgrade/labgrade/grader/apply"
 	"github.com/labgrade/labgrade/grader/cluster"
-	"github.com/labgrade/labgrade/grader/lab"
 	"github.com/labgrade/labgrade/grader/report"
 	"github.com/labgrade/labgrade/grader/result"
 	"github.com/labgrade/labgrade/grader/runner"
@@ -40,20 +39,11 @@ import (
 // an honest submission graded afterwards on the same cluster passes.
 func TestHostileSubmissions(t *testing.T) {
 	t.Parallel() // its own cluster: runs beside TestLabK8sServing (see there)
-	lane(t)
+	lane(t, 98)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	l, err := lab.Load(filepath.Join(repoRoot, "e2e", "testdata", "labs", "sandbox-demo"))
-	require.NoError(t, err)
-	const name = "labgrade-sandbox-demo"
-	t.Cleanup(func() {
-		_ = cluster.NewKind().Delete(name, cluster.KubeconfigPath(name))
-		assertNoClusterContainers(t, name)
-	})
 	step := stepper(t)
-	s, err := runner.Open(ctx, runner.Options{Lab: l, Cluster: runner.NewCluster, NodeImage: nodeImage})
-	require.NoError(t, err)
-	defer func() { _ = s.Close() }()
+	s := openLabSession(t, ctx, "sandbox-demo")
 	step("cluster")
 
 	hostileDir := filepath.Join(repoRoot, "e2e", "testdata", "hostile")

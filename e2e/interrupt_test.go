@@ -25,7 +25,7 @@ import (
 // parallel tests.
 func TestInterruptAndFaults(t *testing.T) {
 	t.Parallel()
-	lane(t)
+	lane(t, 164)
 	t.Run("interrupt", interruptCreate)
 	t.Run("transient-faults", transientFaults)
 }

@@ -107,6 +107,20 @@ func TestLabsProven(t *testing.T) {
 	}
 }
 
+// proveLabAlone proves labs/NAME with labgrade lab test on a kind cluster
+// of its own, removed at the end with labgrade down.
+func proveLabAlone(t *testing.T, name string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
+	defer cancel()
+	t.Cleanup(func() {
+		res := labgrade(t, context.Background(), "down", name)
+		assert.Equal(t, 0, res.code, res.stderr)
+		assertNoClusterContainers(t, "labgrade-"+name)
+	})
+	proveLab(t, ctx, filepath.Join(repoRoot, "labs", name))
+}
+
 // proveLab runs labgrade lab test on a lab directory and requires every
 // case as declared, logging each case's time and the solution's phases and
 // checks.

@@ -20,7 +20,7 @@ import (
 // declares), with every check kind the scaffold shows.
 func TestLabNew(t *testing.T) {
 	t.Parallel() // its own cluster: runs beside TestLabK8sServing (see there)
-	lane(t)
+	lane(t, 134)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
 	labs := t.TempDir()

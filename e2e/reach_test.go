@@ -60,7 +60,7 @@ type childVerdict struct {
 // same, while outside the namespace it names the address that works.
 func TestContainerUnreachable(t *testing.T) {
 	t.Parallel() // light: runs beside TestLabK8sServing (see there)
-	lane(t)
+	lane(t, 39)
 	unshare, err := exec.LookPath("unshare")
 	require.NoError(t, err, "unshare (util-linux) runs the check in a network namespace of its own")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)

@@ -31,7 +31,7 @@ import (
 // enforced by labgrade's enforcer, and nothing left behind after delete.
 func TestSmoke(t *testing.T) {
 	t.Parallel() // its own cluster: runs beside TestLabK8sServing (see there)
-	lane(t)
+	lane(t, 84)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	const name = "labgrade-e2e-smoke"

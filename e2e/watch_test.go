@@ -25,7 +25,7 @@ import (
 // checks whose outcome changed, until Ctrl-C.
 func TestCheckWatch(t *testing.T) {
 	t.Parallel() // its own cluster: runs beside TestLabK8sServing (see there)
-	lane(t)
+	lane(t, 61)
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 	labs := filepath.Join(repoRoot, "e2e", "testdata", "labs")

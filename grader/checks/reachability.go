@@ -194,26 +194,36 @@ func runProbe(ctx context.Context, env Env, k *spec.ReachabilityCheck, p spec.Pr
 	defer cancel()
 	want := expectedOutcome(p.Expect)
 	args := probeArgs(p.To, addr, k.AttemptTimeout.Duration)
-	var r probeRun
+	var (
+		r       probeRun
+		execErr error // the last exec the API server did not carry through
+	)
 	for {
 		actx := window
 		if r.attempts == 0 {
 			actx = ctx
 		}
 		code, out, err := execInPod(actx, env, pod.created, args)
-		if err == nil {
-			err = pod.problem() // changed while the attempt ran?
+		if perr := pod.problem(); perr != nil { // changed while the attempt ran?
+			r.err = perr
+			return r
 		}
 		if err != nil {
-			if actx.Err() != nil && r.attempts > 0 {
+			switch {
+			case r.attempts > 0 && window.Err() != nil:
 				return r
-			}
-			if ctx.Err() != nil {
+			case ctx.Err() != nil && execErr != nil:
+				r.err = fmt.Errorf("%v (the check timed out trying again)", execErr)
+				return r
+			case ctx.Err() != nil:
 				r.err = unfinished(ctx, pod.last())
 				return r
 			}
-			r.err = err
-			return r
+			// an exec that did not run (a loaded API server dropped or
+			// timed out the stream) measured nothing: try again
+			execErr = err
+			sleepCtx(actx, probeRetryPause)
+			continue
 		}
 		said := probeSaid(out, addr)
 		outcome, err := probeOutcome(pod.created, code, said)

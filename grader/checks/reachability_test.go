@@ -388,3 +388,37 @@ func TestRunReachabilityTampered(t *testing.T) {
 	assert.Empty(t, c.execs, "no attempt in a changed pod")
 	assert.Equal(t, []string{"labgrade-probe-0"}, c.deleted)
 }
+
+// An exec the API server does not carry through measures nothing: it is
+// tried again, and only the attempts that ran count.
+func TestRunReachabilityExecDropped(t *testing.T) {
+	c := &probeCluster{codes: []int{1}}
+	env := c.env(t)
+	failed := 0
+	fake := execInPod
+	execInPod = func(ctx context.Context, env Env, pod *corev1.Pod, cmd []string) (int, string, error) {
+		if failed < 2 {
+			failed++
+			return 0, "", errors.New("exec in probe pod: read tcp: i/o timeout")
+		}
+		return fake(ctx, env, pod, cmd)
+	}
+	evidence, err := runReachability(context.Background(), env, reachability(anyoneToModel))
+	require.NoError(t, err)
+	assert.Equal(t, "from {} to service model-server:8080: blocked (i/o timeout)", evidence)
+	assert.Len(t, c.execs, 1, "the attempt that ran")
+
+	// when none ever runs, the check is an error naming the last reason
+	c = &probeCluster{codes: []int{1}}
+	env = c.env(t)
+	execInPod = func(context.Context, Env, *corev1.Pod, []string) (int, string, error) {
+		return 0, "", errors.New("exec in probe pod: read tcp: i/o timeout")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 1200*time.Millisecond)
+	defer cancel()
+	_, err = runReachability(ctx, env, reachability(anyoneToModel))
+	require.Error(t, err)
+	var f *Failure
+	assert.NotErrorAs(t, err, &f)
+	assert.Contains(t, err.Error(), "read tcp: i/o timeout (the check timed out trying again)")
+}

@@ -116,11 +116,24 @@ func (k *Kind) Create(ctx context.Context, name, nodeImage, kubeconfig string, o
 
 // Delete removes the cluster and its entry in kubeconfig.
 func (k *Kind) Delete(name, kubeconfig string) error {
-	if err := k.provider.Delete(name, kubeconfig); err != nil {
-		return fmt.Errorf("deleting kind cluster %s: %s", name, describe(err))
+	// A loaded Docker engine sometimes fails to kill a node container on
+	// the first try ("tried to kill container, but did not receive an exit
+	// event"); deleting is idempotent (what is gone stays gone), so it is
+	// tried again before the error stands.
+	var err error
+	for attempt, pause := 1, 2*time.Second; ; attempt, pause = attempt+1, 2*pause {
+		if err = k.provider.Delete(name, kubeconfig); err == nil {
+			return nil
+		}
+		if attempt == deleteAttempts {
+			return fmt.Errorf("deleting kind cluster %s (%d attempts): %s", name, attempt, describe(err))
+		}
+		time.Sleep(pause)
 	}
-	return nil
 }
+
+// deleteAttempts bounds the tries of Delete.
+const deleteAttempts = 3
 
 // WriteKubeconfig (re)writes the kubeconfig of an existing cluster, for
 // --reuse when labgrade's file was removed.
