@@ -60,3 +60,24 @@ func TestKindConfigNodes(t *testing.T) {
 	c = kindConfig("2", Options{Nodes: []Node{{ControlPlane: true, Taints: []Taint{{Key: "dedicated", Value: "system", Effect: "NoExecute"}}}}})
 	assert.Equal(t, []string{`{"kind":"InitConfiguration","nodeRegistration":{"taints":[{"key":"dedicated","value":"system","effect":"NoExecute"},{"key":"node-role.kubernetes.io/control-plane","effect":"NoSchedule"}]}}`}, c.Nodes[0].KubeadmConfigPatches)
 }
+
+// A frozen cgroup below a node's is thawed, in both cgroup versions; a
+// thawed one is left alone.
+func TestThawBelow(t *testing.T) {
+	dir := t.TempDir()
+	v1 := filepath.Join(dir, "kubelet.slice", "pod", "c1")
+	v2 := filepath.Join(dir, "kubelet.slice", "pod", "c2")
+	require.NoError(t, os.MkdirAll(v1, 0o755))
+	require.NoError(t, os.MkdirAll(v2, 0o755))
+	require.NoError(t, os.WriteFile(filepath.Join(v1, "freezer.state"), []byte("FROZEN\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "freezer.state"), []byte("THAWED\n"), 0o644))
+	require.NoError(t, os.WriteFile(filepath.Join(v2, "cgroup.freeze"), []byte("1\n"), 0o644))
+	thawBelow(dir)
+	b, _ := os.ReadFile(filepath.Join(v1, "freezer.state"))
+	assert.Equal(t, "THAWED", string(b))
+	b, _ = os.ReadFile(filepath.Join(v2, "cgroup.freeze"))
+	assert.Equal(t, "0", string(b))
+	b, _ = os.ReadFile(filepath.Join(dir, "freezer.state"))
+	assert.Equal(t, "THAWED\n", string(b), "not written when thawed")
+	thawBelow(filepath.Join(dir, "absent")) // nothing there: nothing done
+}

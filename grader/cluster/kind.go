@@ -128,8 +128,61 @@ func (k *Kind) Delete(name, kubeconfig string) error {
 		if attempt == deleteAttempts {
 			return fmt.Errorf("deleting kind cluster %s (%d attempts): %s", name, attempt, describe(err))
 		}
+		k.thawNodes(name)
 		time.Sleep(pause)
 	}
+}
+
+// thawNodes thaws every frozen cgroup inside the cluster's node containers.
+// On cgroup v1 hosts runc, inside a node, freezes a container's cgroup to
+// signal all its processes at once; a node killed in that moment leaves
+// the cgroup frozen, its processes can then never exit, and Docker can
+// neither kill nor remove the node ("did not receive an exit event"; seen
+// here when a cluster was deleted right after its namespaces). Thawing
+// lets them die. It needs the Docker host's /sys/fs/cgroup (labgrade on
+// that host, as root); elsewhere there is nothing to find and it does
+// nothing.
+func (k *Kind) thawNodes(name string) {
+	nodes, err := k.provider.ListNodes(name)
+	if err != nil {
+		return
+	}
+	for _, n := range nodes {
+		out, err := exec.Output(exec.Command("docker", "inspect", "--format", "{{.Id}}", n.String()))
+		if err != nil {
+			continue
+		}
+		id := strings.TrimSpace(string(out))
+		for _, root := range []string{
+			"/sys/fs/cgroup/freezer/docker/" + id,                         // v1, cgroupfs driver
+			"/sys/fs/cgroup/freezer/system.slice/docker-" + id + ".scope", // v1, systemd driver
+			"/sys/fs/cgroup/docker/" + id,                                 // v2
+			"/sys/fs/cgroup/system.slice/docker-" + id + ".scope",
+		} {
+			thawBelow(root)
+		}
+	}
+}
+
+// thawBelow thaws every frozen cgroup at or below dir: freezer.state
+// FROZEN (v1) or cgroup.freeze 1 (v2).
+func thawBelow(dir string) {
+	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		switch d.Name() {
+		case "freezer.state":
+			if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) != "THAWED" {
+				_ = os.WriteFile(path, []byte("THAWED"), 0)
+			}
+		case "cgroup.freeze":
+			if b, err := os.ReadFile(path); err == nil && strings.TrimSpace(string(b)) == "1" {
+				_ = os.WriteFile(path, []byte("0"), 0)
+			}
+		}
+		return nil
+	})
 }
 
 // deleteAttempts bounds the tries of Delete.
