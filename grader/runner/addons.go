@@ -88,6 +88,51 @@ func (s *Session) ensureAddons(ctx context.Context) error {
 	return nil
 }
 
+// awaitNodesReady watches the nodes until every one is Ready. kind waits
+// for the control plane only: a worker of a lab's layout may still be
+// NotReady (and tainted so) when the cluster is handed over, and a
+// grading would then meet a cluster smaller than the lab's.
+func (s *Session) awaitNodesReady(ctx context.Context) error {
+	want := len(s.opts.Lab.Spec.Cluster.Nodes)
+	ctx, cancel := context.WithTimeout(ctx, addonReadyTimeout)
+	defer cancel()
+	nodes := s.clients.Typed.CoreV1().Nodes()
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return nodes.List(ctx, o) },
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (kwatch.Interface, error) {
+			return nodes.Watch(ctx, o)
+		},
+	}
+	ready := map[string]bool{}
+	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.Node{}, nil, func(ev kwatch.Event) (bool, error) {
+		n, ok := ev.Object.(*corev1.Node)
+		if !ok {
+			return false, nil
+		}
+		ready[n.Name] = ev.Type != kwatch.Deleted && nodeReady(n)
+		count := 0
+		for _, r := range ready {
+			if r {
+				count++
+			}
+		}
+		return count >= want, nil
+	})
+	if err != nil {
+		return fmt.Errorf("the cluster's %d nodes were not all Ready after %s: %w", want, addonReadyTimeout, err)
+	}
+	return nil
+}
+
+func nodeReady(n *corev1.Node) bool {
+	for _, c := range n.Status.Conditions {
+		if c.Type == corev1.NodeReady {
+			return c.Status == corev1.ConditionTrue
+		}
+	}
+	return false
+}
+
 // awaitAdvertised watches the nodes until one's allocatable holds some of
 // resource.
 func (s *Session) awaitAdvertised(ctx context.Context, resource corev1.ResourceName) error {

@@ -14,6 +14,7 @@ import (
 	kfake "k8s.io/client-go/kubernetes/fake"
 
 	"github.com/labgrade/labgrade/grader/cluster"
+	"github.com/labgrade/labgrade/grader/spec"
 )
 
 // The informers here list by streaming (client-go's WatchListClient
@@ -76,6 +77,30 @@ func TestAwaitAdvertised(t *testing.T) {
 	go func() { done <- s.awaitAdvertised(ctx, gpu) }()
 	node.Status.Allocatable = corev1.ResourceList{gpu: resource.MustParse("4")}
 	_, err := cs.CoreV1().Nodes().UpdateStatus(ctx, node, metav1.UpdateOptions{})
+	require.NoError(t, err)
+	require.NoError(t, <-done)
+}
+
+// A layout's workers are awaited until every node is Ready.
+func TestAwaitNodesReady(t *testing.T) {
+	t.Setenv("KUBE_FEATURE_WatchListClient", "false")
+	node := func(name string, ready corev1.ConditionStatus) *corev1.Node {
+		return &corev1.Node{ObjectMeta: metav1.ObjectMeta{Name: name}, Status: corev1.NodeStatus{
+			Conditions: []corev1.NodeCondition{{Type: corev1.NodeReady, Status: ready}}}}
+	}
+	cs := kfake.NewClientset(node("cp", corev1.ConditionTrue), node("gpu", corev1.ConditionFalse))
+	l := testLab()
+	l.Spec.Cluster.Nodes = []spec.Node{{Role: "control-plane"}, {Role: "worker"}}
+	s := &Session{opts: Options{Lab: l}, clients: &cluster.Clients{Typed: cs}}
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := s.awaitNodesReady(ctx)
+	require.Error(t, err, "a worker is NotReady")
+	assert.Contains(t, err.Error(), "the cluster's 2 nodes were not all Ready")
+
+	done := make(chan error, 1)
+	go func() { done <- s.awaitNodesReady(context.Background()) }()
+	_, err = cs.CoreV1().Nodes().UpdateStatus(context.Background(), node("gpu", corev1.ConditionTrue), metav1.UpdateOptions{})
 	require.NoError(t, err)
 	require.NoError(t, <-done)
 }

@@ -117,6 +117,9 @@ func Open(ctx context.Context, o Options) (*Session, error) {
 		s.env.LabDigest = d
 	}
 	steps := []step{{"cluster", s.ensureCluster}}
+	if len(o.Lab.Spec.Cluster.Nodes) > 1 && o.Cluster != LabCluster && o.Cluster != ExistingCluster {
+		steps = append(steps, step{"nodes", s.awaitNodesReady})
+	}
 	if o.Cluster != LabCluster && len(o.Lab.Spec.Cluster.Images) > 0 {
 		s.builds = s.startBuilds(ctx)
 	}
