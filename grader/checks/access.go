@@ -1,7 +1,6 @@
 package checks
 
 import (
-	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -10,7 +9,6 @@ import (
 
 	authzv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/labgrade/labgrade/grader/spec"
@@ -64,7 +62,7 @@ func askAccess(ctx context.Context, env Env, ns string, a *spec.AccessCheck) (st
 	who := fmt.Sprintf("service account %s in namespace %s", a.ServiceAccount, ns)
 	var differ, answers []string
 	for _, r := range a.Expect {
-		allowed, reason, err := mayDo(ctx, env, ns, a.ServiceAccount, authzv1.ResourceAttributes{
+		allowed, reason, err := env.Clients.MayDo(ctx, ns, a.ServiceAccount, authzv1.ResourceAttributes{
 			Namespace: ns, Verb: r.Verb, Group: r.Group, Resource: r.Resource, Subresource: r.Subresource, Name: r.Name,
 		})
 		if err != nil {
@@ -119,21 +117,4 @@ func served(env Env, r spec.AccessRequest) error {
 		}
 	}
 	return fmt.Errorf("the lab asks about %s, which RBAC can never allow: RBAC calls the resource %q", r, found[0].Resource)
-}
-
-// mayDo asks the API server whether service account sa of namespace ns may
-// make a request, as the account's pods would be authorized (its user
-// name and groups). reason is the authorizer's, when it gives one (RBAC
-// names the binding that allows).
-func mayDo(ctx context.Context, env Env, ns, sa string, attrs authzv1.ResourceAttributes) (allowed bool, reason string, err error) {
-	review := &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{
-		User:               "system:serviceaccount:" + ns + ":" + sa,
-		Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
-		ResourceAttributes: &attrs,
-	}}
-	got, err := env.Clients.Typed.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
-	if err != nil {
-		return false, "", err
-	}
-	return got.Status.Allowed, cmp.Or(got.Status.Reason, got.Status.EvaluationError), nil
 }

@@ -261,7 +261,7 @@ func eventPermission(ctx context.Context, env Env, dep *appsv1.Deployment) (stri
 	var allowed bool
 	for {
 		var err error
-		allowed, _, err = mayDo(ctx, env, ns, sa, authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "", Resource: "events"})
+		allowed, _, err = env.Clients.MayDo(ctx, ns, sa, authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "", Resource: "events"})
 		if err != nil {
 			return "", fmt.Errorf("asking the API server whether service account %s may create events: %w", sa, err)
 		}

@@ -97,12 +97,7 @@ func (s *Session) awaitNodesReady(ctx context.Context) error {
 	ctx, cancel := context.WithTimeout(ctx, addonReadyTimeout)
 	defer cancel()
 	nodes := s.clients.Typed.CoreV1().Nodes()
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return nodes.List(ctx, o) },
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (kwatch.Interface, error) {
-			return nodes.Watch(ctx, o)
-		},
-	}
+	lw := listWatch(nodes.List, nodes.Watch, nil)
 	ready := map[string]bool{}
 	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.Node{}, nil, func(ev kwatch.Event) (bool, error) {
 		n, ok := ev.Object.(*corev1.Node)
@@ -137,12 +132,7 @@ func nodeReady(n *corev1.Node) bool {
 // resource.
 func (s *Session) awaitAdvertised(ctx context.Context, resource corev1.ResourceName) error {
 	nodes := s.clients.Typed.CoreV1().Nodes()
-	lw := &cache.ListWatch{
-		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) { return nodes.List(ctx, o) },
-		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (kwatch.Interface, error) {
-			return nodes.Watch(ctx, o)
-		},
-	}
+	lw := listWatch(nodes.List, nodes.Watch, nil)
 	_, err := watchtools.UntilWithSync(ctx, lw, &corev1.Node{}, nil, func(ev kwatch.Event) (bool, error) {
 		n, ok := ev.Object.(*corev1.Node)
 		if !ok {
@@ -157,30 +147,19 @@ func (s *Session) awaitAdvertised(ctx context.Context, resource corev1.ResourceN
 // awaitWorkload watches a DaemonSet or Deployment until its controller has
 // seen its last change and every pod it wants is updated and ready.
 func (s *Session) awaitWorkload(ctx context.Context, kind, ns, name string) error {
-	byName := func(o metav1.ListOptions) metav1.ListOptions {
+	byName := func(o *metav1.ListOptions) {
 		o.FieldSelector = fields.OneTermEqualSelector("metadata.name", name).String()
-		return o
 	}
 	apps := s.clients.Typed.AppsV1()
-	lw := &cache.ListWatch{}
-	var obj runtime.Object
+	var (
+		lw  *cache.ListWatch
+		obj runtime.Object
+	)
 	switch kind {
 	case "DaemonSet":
-		obj = &appsv1.DaemonSet{}
-		lw.ListWithContextFunc = func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return apps.DaemonSets(ns).List(ctx, byName(o))
-		}
-		lw.WatchFuncWithContext = func(ctx context.Context, o metav1.ListOptions) (kwatch.Interface, error) {
-			return apps.DaemonSets(ns).Watch(ctx, byName(o))
-		}
+		lw, obj = listWatch(apps.DaemonSets(ns).List, apps.DaemonSets(ns).Watch, byName), &appsv1.DaemonSet{}
 	default:
-		obj = &appsv1.Deployment{}
-		lw.ListWithContextFunc = func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
-			return apps.Deployments(ns).List(ctx, byName(o))
-		}
-		lw.WatchFuncWithContext = func(ctx context.Context, o metav1.ListOptions) (kwatch.Interface, error) {
-			return apps.Deployments(ns).Watch(ctx, byName(o))
-		}
+		lw, obj = listWatch(apps.Deployments(ns).List, apps.Deployments(ns).Watch, byName), &appsv1.Deployment{}
 	}
 	last := "not created yet"
 	_, err := watchtools.UntilWithSync(ctx, lw, obj, nil, func(ev kwatch.Event) (bool, error) {
@@ -205,4 +184,26 @@ func (s *Session) awaitWorkload(ctx context.Context, kind, ns, name string) erro
 		return fmt.Errorf("%s: %w", last, err)
 	}
 	return nil
+}
+
+// listWatch is the ListWatch of a typed client's List and Watch, with
+// tweak (if any) applied to every request's options. (cache's own
+// constructors take a REST client, which the fake clientset of the unit
+// tests does not have.)
+func listWatch[L runtime.Object](list func(context.Context, metav1.ListOptions) (L, error),
+	watch func(context.Context, metav1.ListOptions) (kwatch.Interface, error), tweak func(*metav1.ListOptions)) *cache.ListWatch {
+	opts := func(o metav1.ListOptions) metav1.ListOptions {
+		if tweak != nil {
+			tweak(&o)
+		}
+		return o
+	}
+	return &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return list(ctx, opts(o))
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (kwatch.Interface, error) {
+			return watch(ctx, opts(o))
+		},
+	}
 }

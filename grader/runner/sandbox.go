@@ -101,20 +101,16 @@ func (gr *grading) sandbox(ctx context.Context) error {
 // to wait on, so this asks it, as a SubjectAccessReview, every 100 ms.
 func (gr *grading) awaitLearnerRights(ctx context.Context) error {
 	c, ns := gr.s.clients, gr.ns
-	review := &authzv1.SubjectAccessReview{Spec: authzv1.SubjectAccessReviewSpec{
-		User:               "system:serviceaccount:" + ns + ":" + learnerAccount,
-		Groups:             []string{"system:serviceaccounts", "system:serviceaccounts:" + ns, "system:authenticated"},
-		ResourceAttributes: &authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Resource: "configmaps"},
-	}}
+	attrs := authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Resource: "configmaps"}
 	var last string
 	err := wait.PollUntilContextTimeout(ctx, 100*time.Millisecond, learnerRightsTimeout, true, func(ctx context.Context) (bool, error) {
-		got, err := c.Typed.AuthorizationV1().SubjectAccessReviews().Create(ctx, review, metav1.CreateOptions{})
+		allowed, reason, err := c.MayDo(ctx, ns, learnerAccount, attrs)
 		if err != nil {
 			last = err.Error()
 			return false, nil // the API server busy: ask again
 		}
-		last = cmp.Or(got.Status.Reason, "denied")
-		return got.Status.Allowed, nil
+		last = cmp.Or(reason, "denied")
+		return allowed, nil
 	})
 	if err != nil {
 		return fmt.Errorf("the learner's rights in %s were not granted after %s (last answer: %s)", ns, learnerRightsTimeout, last)
@@ -139,7 +135,6 @@ func orExists(err error) error {
 // learnerClients are the session's clients acting as the grading's
 // learner service account.
 func (gr *grading) learnerClients() (*cluster.Clients, error) {
-	ns := gr.ns
-	return gr.s.clients.As("system:serviceaccount:"+ns+":"+learnerAccount,
-		"system:serviceaccounts", "system:serviceaccounts:"+ns, "system:authenticated")
+	user, groups := cluster.ServiceAccount(gr.ns, learnerAccount)
+	return gr.s.clients.As(user, groups...)
 }
