@@ -2,6 +2,7 @@ package checks
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -45,6 +46,10 @@ const (
 // unknown pod's, let through or not matched by an allow rule. (A variable
 // for the unit tests, which have no policy engine.)
 var probeKnownMargin = time.Second
+
+// probeMemoryLimit holds the idle netpol process and an attempt's, each a
+// Go program, at once (32Mi did not, on a loaded node: the pod ended).
+const probeMemoryLimit = "96Mi"
 
 // probeContainer names the probe pods' only container.
 const probeContainer = "probe"
@@ -283,7 +288,7 @@ func probePod(ns string, k *spec.ReachabilityCheck, p spec.Probe) *corev1.Pod {
 				SecurityContext: restricted(),
 				Resources: corev1.ResourceRequirements{
 					Requests: corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")},
-					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse("32Mi")},
+					Limits:   corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("100m"), corev1.ResourceMemory: resource.MustParse(probeMemoryLimit)},
 				},
 				// A probe pod may carry a Service's selector labels (the
 				// lab probes as the model server's pods). It must never
@@ -362,7 +367,7 @@ func startProbe(ctx context.Context, env Env, pod *corev1.Pod) (*runningProbe, e
 	created, err := env.Clients.Typed.CoreV1().Pods(pod.Namespace).Create(ctx, pod, metav1.CreateOptions{FieldManager: "labgrade-grader"})
 	if err != nil {
 		if by := refusedBy(err); by != "" {
-			return nil, Failf("%s refused the grader's probe pod (cpu 10m-100m, memory 16Mi-32Mi, restricted): %v", by, err)
+			return nil, Failf("%s refused the grader's probe pod (cpu 10m-100m, memory 16Mi-"+probeMemoryLimit+", restricted): %v", by, err)
 		}
 		if ctx.Err() != nil {
 			return nil, unfinished(ctx, pod)
@@ -447,7 +452,7 @@ func observe(created, p *corev1.Pod) error {
 		return fmt.Errorf("probe pod %s (image %s) cannot start: %s (is the image one of spec.cluster.images, loaded into the nodes?)", p.Name, image, why)
 	}
 	if p.Status.Phase == corev1.PodFailed || p.Status.Phase == corev1.PodSucceeded {
-		return fmt.Errorf("probe pod %s (image %s) ended while the grader used it: %s %s", p.Name, image, p.Status.Reason, p.Status.Message)
+		return fmt.Errorf("probe pod %s (image %s) ended while the grader used it: %s", p.Name, image, cmp.Or(podState(p), p.Status.Reason+" "+p.Status.Message))
 	}
 	return nil
 }

@@ -73,7 +73,7 @@ func TestProbePod(t *testing.T) {
 	assert.Equal(t, "10m", c.Resources.Requests.Cpu().String())
 	assert.Equal(t, "16Mi", c.Resources.Requests.Memory().String())
 	assert.Equal(t, "100m", c.Resources.Limits.Cpu().String())
-	assert.Equal(t, "32Mi", c.Resources.Limits.Memory().String())
+	assert.Equal(t, "96Mi", c.Resources.Limits.Memory().String())
 	require.NotNil(t, c.ReadinessProbe, "a probe pod with a Service's labels must never be its ready endpoint")
 	require.NotNil(t, c.ReadinessProbe.Exec)
 	assert.Equal(t, []string{"/netpol", "never-ready"}, c.ReadinessProbe.Exec.Command)
