@@ -5,6 +5,7 @@ package e2e
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -129,13 +130,15 @@ func proveLab(t *testing.T, ctx context.Context, dir string) {
 	res := labgrade(t, ctx, "lab", "test", dir, "--keep", "-o", "json")
 	var rep labtest.Report
 	require.NoError(t, json.Unmarshal([]byte(res.stdout), &rep), "JSON report; stderr:\n%s", res.stderr)
+	// what went wrong, said again last: CI shows the tail of the output
+	var wrong []string
 	for _, c := range rep.Cases {
 		t.Logf("%-36s %6.1fs  score %d/%d  %s", c.Name, c.Seconds, c.Result.Score, c.Result.MaxScore, strings.Join(c.Mismatches, "; "))
-		assert.Empty(t, c.Mismatches, "case %s", c.Name)
 		if len(c.Mismatches) > 0 { // what the checks said, to find out why
+			wrong = append(wrong, fmt.Sprintf("case %s: %s", c.Name, strings.Join(c.Mismatches, "; ")))
 			for _, ch := range c.Result.Checks {
 				if ch.Outcome != result.Pass {
-					t.Logf("    %s %s: %s", ch.ID, ch.Outcome, ch.Message)
+					wrong = append(wrong, fmt.Sprintf("    %s %s: %s", ch.ID, ch.Outcome, ch.Message))
 				}
 			}
 		}
@@ -156,8 +159,12 @@ func proveLab(t *testing.T, ctx context.Context, dir string) {
 	variants, err := lab.Variants(l)
 	require.NoError(t, err)
 	assert.Len(t, rep.Cases, 1+len(variants), "the solution and every variant ran")
+	if !rep.OK || res.code != 0 {
+		t.Logf("stderr:\n%s", res.stderr)
+	}
+	assert.Empty(t, wrong, "cases not as declared:\n%s", strings.Join(wrong, "\n"))
 	assert.True(t, rep.OK)
-	assert.Equal(t, 0, res.code, "stderr:\n%s", res.stderr)
+	assert.Equal(t, 0, res.code)
 	t.Logf("lab test %s: %d cases in %.1fs", rep.Lab, len(rep.Cases), rep.Seconds)
 }
 
