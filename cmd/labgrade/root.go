@@ -106,6 +106,7 @@ func execute(args []string, stdout, stderr io.Writer) int {
 // for a failure; what matters reaches the scorecard through errors.
 func quietClientLogs(keep bool) {
 	if keep {
+		klog.ClearLogger()
 		return
 	}
 	klog.SetLogger(logr.Discard()) // klog's own settings still send errors to stderr
