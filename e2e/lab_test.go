@@ -92,6 +92,7 @@ func TestLabsProven(t *testing.T) {
 		case "k8s-serving": // proven by TestLabK8sServing, with the learner's loop
 		case "training-pipeline": // proven by TestLabTrainingPipeline, beside the others
 		case "secure-serving": // proven by TestLabSecureServing, beside the others
+		case "gpu-scheduling": // proven by TestLabGPUScheduling, with its nodes
 		default:
 			dirs = append(dirs, dir)
 		}

@@ -96,6 +96,10 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	if o.Grace <= 0 {
 		o.Grace = 30 * time.Second
 	}
+	exclusive := o.Lab.Spec.Cluster.Exclusive && o.Parallel > 1
+	if exclusive { // its gradings share what namespaces do not part
+		o.Parallel = 1
+	}
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, fmt.Errorf("batch: output directory: %w", err)
 	}
@@ -126,6 +130,9 @@ func Run(ctx context.Context, o Options) (*Summary, error) {
 	}
 	q.progress.line("batch: %d submissions of lab %s: %d already graded (kept; --force grades them again), %d to grade, %d at a time",
 		len(entries), o.Lab.Name(), kept, len(pending), o.Parallel)
+	if exclusive {
+		q.progress.line("batch: lab %s needs the cluster to itself (spec.cluster.exclusive): one at a time", o.Lab.Name())
+	}
 
 	interrupted := false
 	if len(pending) > 0 {

@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/dynamic"
 
 	"github.com/labgrade/labgrade/grader/apply"
 	"github.com/labgrade/labgrade/grader/cluster"
@@ -17,14 +18,14 @@ import (
 	"github.com/labgrade/labgrade/grader/spec"
 )
 
-// GradingLabel marks the cluster-scoped objects a grading was allowed to
-// create (spec.submission.allow) with the grading's namespace: they are
-// its, and go with it.
+// GradingLabel marks the objects a grading was allowed to create
+// (spec.submission.allow) with the grading's namespace: they are its, and
+// go with it.
 const GradingLabel = "labgrade.dev/grading"
 
 // allowedOf takes out the submission's objects of a kind the lab allows
-// cluster-wide and the cluster serves cluster-scoped, by the kind's index
-// in spec.submission.allow; the rest go on to the namespace's rules.
+// and the cluster serves, by the kind's index in spec.submission.allow;
+// the rest go on to the namespace's rules.
 func (gr *grading) allowedOf(objs []apply.Object) (rest []apply.Object, allowed map[int][]apply.Object) {
 	kinds := gr.s.opts.Lab.Spec.Submission.Allow
 	allowed = map[int][]apply.Object{}
@@ -33,8 +34,8 @@ func (gr *grading) allowedOf(objs []apply.Object) (rest []apply.Object, allowed 
 		i := slices.IndexFunc(kinds, func(a spec.AllowedKind) bool {
 			return a.APIVersion == gvk.GroupVersion().String() && a.Kind == gvk.Kind
 		})
-		if i < 0 || !clusterScoped(gr.s.clients, gvk) {
-			rest = append(rest, o) // namespaced or unknown: the usual rules
+		if _, served := allowedMapping(gr.s.clients, gvk); i < 0 || !served {
+			rest = append(rest, o) // not allowed, or unknown: the usual rules
 			continue
 		}
 		allowed[i] = append(allowed[i], o)
@@ -42,9 +43,10 @@ func (gr *grading) allowedOf(objs []apply.Object) (rest []apply.Object, allowed 
 	return rest, allowed
 }
 
-func clusterScoped(c *cluster.Clients, gvk schema.GroupVersionKind) bool {
-	_, ok := clusterMapping(c, gvk)
-	return ok
+// allowedMapping is the resource of an allowed kind the cluster serves.
+func allowedMapping(c *cluster.Clients, gvk schema.GroupVersionKind) (*meta.RESTMapping, bool) {
+	m, err := c.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+	return m, err == nil
 }
 
 // clusterMapping is the resource of a kind the cluster serves
@@ -55,7 +57,7 @@ func clusterMapping(c *cluster.Clients, gvk schema.GroupVersionKind) (*meta.REST
 }
 
 // applyAllowed validates and applies, with the grader's identity, the
-// cluster-scoped objects the lab allows. Each must meet its kind's
+// objects of the kinds the lab allows. Each must meet its kind's
 // constraints and the kind's count must stay within max; a name already
 // taken in the cluster by anything but this grading is refused, never
 // overwritten (the object is created, and updated only when it carries
@@ -105,27 +107,40 @@ func breaks(o apply.Object, progs []*expr.Program, n, limit int) string {
 // this grading created it before; why says why it was refused.
 func (gr *grading) createAllowed(ctx context.Context, o apply.Object) (why string, err error) {
 	c := gr.s.clients
-	m, ok := clusterMapping(c, o.GroupVersionKind())
-	if !ok { // allowedOf kept only cluster-scoped kinds the cluster serves
-		return "", fmt.Errorf("%s is no longer served cluster-scoped", o.GetKind())
+	m, ok := allowedMapping(c, o.GroupVersionKind())
+	if !ok { // allowedOf kept only kinds the cluster serves
+		return "", fmt.Errorf("%s is no longer served", o.GetKind())
 	}
 	u := o.Unstructured.DeepCopy()
-	u.SetNamespace("")
+	ri := c.Dynamic.Resource(m.Resource)
+	if m.Scope.Name() == meta.RESTScopeNameRoot {
+		u.SetNamespace("")
+	} else {
+		// a namespaced kind the learner's role may not create (a
+		// ResourceQuota): in the grading's namespace only
+		if ns := u.GetNamespace(); ns != "" && ns != gr.s.opts.Lab.Spec.Namespace && ns != gr.ns {
+			return fmt.Sprintf("names namespace %s: a submission's objects belong in the lab's namespace", ns), nil
+		}
+		u.SetNamespace(gr.ns)
+	}
+	var rc dynamic.ResourceInterface = ri
+	if u.GetNamespace() != "" {
+		rc = ri.Namespace(gr.ns)
+	}
 	labels := u.GetLabels()
 	if labels == nil {
 		labels = map[string]string{}
 	}
 	labels[GradingLabel] = gr.ns
 	u.SetLabels(labels)
-	ri := c.Dynamic.Resource(m.Resource)
-	_, err = ri.Create(ctx, u, metav1.CreateOptions{FieldManager: apply.FieldManager})
+	_, err = rc.Create(ctx, u, metav1.CreateOptions{FieldManager: apply.FieldManager})
 	if !apierrors.IsAlreadyExists(err) {
 		if apierrors.IsInvalid(err) || apierrors.IsForbidden(err) || apierrors.IsBadRequest(err) {
 			return err.Error(), nil // the API server's refusal is the learner's
 		}
 		return "", err
 	}
-	cur, err := ri.Get(ctx, u.GetName(), metav1.GetOptions{})
+	cur, err := rc.Get(ctx, u.GetName(), metav1.GetOptions{})
 	if err != nil {
 		return "", err
 	}
@@ -133,7 +148,7 @@ func (gr *grading) createAllowed(ctx context.Context, o apply.Object) (why strin
 		return fmt.Sprintf("names a %s that exists in the cluster and is not this grading's: it is left as it is", o.GetKind()), nil
 	}
 	u.SetResourceVersion(cur.GetResourceVersion())
-	if _, err := ri.Update(ctx, u, metav1.UpdateOptions{FieldManager: apply.FieldManager}); err != nil {
+	if _, err := rc.Update(ctx, u, metav1.UpdateOptions{FieldManager: apply.FieldManager}); err != nil {
 		if apierrors.IsInvalid(err) || apierrors.IsConflict(err) {
 			return err.Error(), nil
 		}
@@ -143,7 +158,8 @@ func (gr *grading) createAllowed(ctx context.Context, o apply.Object) (why strin
 }
 
 // releaseAllowed deletes the cluster-scoped objects a grading of namespace
-// ns was allowed to create, so the next grading starts clean.
+// ns was allowed to create, so the next grading starts clean (namespaced
+// ones go with the namespace).
 func releaseAllowed(ctx context.Context, c *cluster.Clients, kinds []spec.AllowedKind, ns string) error {
 	for _, a := range kinds {
 		m, ok := clusterMapping(c, schema.FromAPIVersionAndKind(a.APIVersion, a.Kind))

@@ -156,9 +156,18 @@ func (s *Session) firstUse(ns string) bool {
 
 // DropNamespace starts deleting a namespace a grading is done with and
 // does not wait: its pods would only take CPU from gradings still running.
+// For an exclusive lab it first empties the namespace and waits until its
+// pods are gone: the next grading needs what they held (a GPU node's
+// devices), and a namespace's deletion ends its pods gracefully, seconds
+// later.
 func (s *Session) DropNamespace(ns string) {
 	if s.clients == nil {
 		return
+	}
+	if s.opts.Lab.Spec.Cluster.Exclusive {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		_ = s.clients.ResetNamespace(ctx, ns, time.Minute)
+		cancel()
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()

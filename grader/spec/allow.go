@@ -2,13 +2,16 @@ package spec
 
 import "github.com/labgrade/labgrade/grader/expr"
 
-// AllowedKind is a cluster-scoped kind a submission may hold, because the
-// lab is about it (PriorityClasses for a scheduling lab, an IngressClass).
-// The learner's own identity cannot create cluster-scoped objects, so
-// labgrade validates each such object against the constraints here and
-// applies it itself; it labels it with the grading's namespace and removes
-// it with the grading. An object of that name already in the cluster and
-// not the grading's own is refused, never overwritten.
+// AllowedKind is a kind a submission may hold although the learner's
+// identity may not create it, because the lab is about it: a
+// cluster-scoped kind (PriorityClasses for a scheduling lab, an
+// IngressClass), or a namespaced one the admin role leaves to cluster
+// admins (a ResourceQuota capping the team's GPUs). labgrade validates
+// each such object against the constraints here and applies it itself,
+// into the grading's namespace when the kind is namespaced; it labels it
+// with the grading's namespace and removes it with the grading. An object
+// of that name already there and not the grading's own is refused, never
+// overwritten.
 type AllowedKind struct {
 	// APIVersion of the kind, e.g. scheduling.k8s.io/v1.
 	APIVersion string `json:"apiVersion"`

@@ -78,6 +78,11 @@ type Cluster struct {
 	// Every node costs memory and start-up time: lay out only what the lab
 	// grades (a GPU worker and a CPU worker, to grade where pods land).
 	Nodes []Node `json:"nodes,omitempty" jsonschema:"maxItems=4"`
+	// Exclusive says a grading needs the cluster to itself: its checks use
+	// what all namespaces share (a GPU node's devices, which a preemption
+	// check fills; cluster-scoped names such as PriorityClasses). lab test
+	// and batch then grade one submission at a time on the cluster.
+	Exclusive bool `json:"exclusive,omitempty"`
 }
 
 // Addon is a part of the cluster a lab installs: its manifests, and what

@@ -33,10 +33,13 @@ type Kinds struct {
 	// RolloutHalts: a version that never becomes ready is stopped by the
 	// progress deadline while the old version keeps serving.
 	RolloutHalts *RolloutHaltsCheck `json:"rolloutHalts,omitempty"`
+	// Scheduling: pods run on the nodes the lab expects and nowhere else,
+	// and (with a burst) higher-priority pods preempt them.
+	Scheduling *SchedulingCheck `json:"scheduling,omitempty"`
 }
 
 // KindNames are the check kinds as lab.yaml names them, sorted.
-var KindNames = []string{"absent", "access", "container", "drift", "http", "job", "reachability", "resource", "rollout", "rolloutHalts"}
+var KindNames = []string{"absent", "access", "container", "drift", "http", "job", "reachability", "resource", "rollout", "rolloutHalts", "scheduling"}
 
 // NewKind returns an empty kind of the given name, or nil when there is no
 // such kind.
@@ -62,6 +65,8 @@ func NewKind(name string) Kind {
 		return &RolloutCheck{}
 	case "rolloutHalts":
 		return &RolloutHaltsCheck{}
+	case "scheduling":
+		return &SchedulingCheck{}
 	}
 	return nil
 }
@@ -90,6 +95,8 @@ func KindName(k Kind) string {
 		return "rollout"
 	case *RolloutHaltsCheck:
 		return "rolloutHalts"
+	case *SchedulingCheck:
+		return "scheduling"
 	}
 	return ""
 }
@@ -127,6 +134,9 @@ func (k *Kinds) Given() []Kind {
 	}
 	if k.RolloutHalts != nil {
 		set = append(set, k.RolloutHalts)
+	}
+	if k.Scheduling != nil {
+		set = append(set, k.Scheduling)
 	}
 	return set
 }
