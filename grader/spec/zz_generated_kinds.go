@@ -11,6 +11,9 @@ type Kinds struct {
 	// Access: a service account may make the requests the lab lists as
 	// allowed, and not those it lists as denied.
 	Access *AccessCheck `json:"access,omitempty"`
+	// Admission: the API server accepts, or refuses for the expected reason,
+	// an object the lab describes (a dry run: nothing is created).
+	Admission *AdmissionCheck `json:"admission,omitempty"`
 	// Container: an image runs well as a plain container on the host.
 	Container *ContainerCheck `json:"container,omitempty"`
 	// Drift: a data-drift monitor is configured well and, with behaviour,
@@ -39,7 +42,7 @@ type Kinds struct {
 }
 
 // KindNames are the check kinds as lab.yaml names them, sorted.
-var KindNames = []string{"absent", "access", "container", "drift", "http", "job", "reachability", "resource", "rollout", "rolloutHalts", "scheduling"}
+var KindNames = []string{"absent", "access", "admission", "container", "drift", "http", "job", "reachability", "resource", "rollout", "rolloutHalts", "scheduling"}
 
 // NewKind returns an empty kind of the given name, or nil when there is no
 // such kind.
@@ -49,6 +52,8 @@ func NewKind(name string) Kind {
 		return &AbsentCheck{}
 	case "access":
 		return &AccessCheck{}
+	case "admission":
+		return &AdmissionCheck{}
 	case "container":
 		return &ContainerCheck{}
 	case "drift":
@@ -79,6 +84,8 @@ func KindName(k Kind) string {
 		return "absent"
 	case *AccessCheck:
 		return "access"
+	case *AdmissionCheck:
+		return "admission"
 	case *ContainerCheck:
 		return "container"
 	case *DriftCheck:
@@ -110,6 +117,9 @@ func (k *Kinds) Given() []Kind {
 	}
 	if k.Access != nil {
 		set = append(set, k.Access)
+	}
+	if k.Admission != nil {
+		set = append(set, k.Admission)
 	}
 	if k.Container != nil {
 		set = append(set, k.Container)
