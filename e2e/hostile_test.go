@@ -175,6 +175,17 @@ func TestHostileSubmissions(t *testing.T) {
 		pc, err := pcs.Get(ctx, "sandbox-demo-team-batch", metav1.GetOptions{})
 		require.NoError(t, err)
 		assert.Equal(t, "sandbox-demo-allowed-a", pc.Labels[runner.GradingLabel])
+		quota, err := s.Clients().Typed.CoreV1().ResourceQuotas("sandbox-demo-allowed-a").Get(ctx, "team-gpus", metav1.GetOptions{})
+		require.NoError(t, err, "an allowed namespaced kind is applied into the grading's namespace")
+		assert.Equal(t, "sandbox-demo-allowed-a", quota.Labels[runner.GradingLabel])
+
+		refused := s.Grade(ctx, runner.Grading{Namespace: "sandbox-demo-allowed-c", Submission: filepath.Join(repoRoot, "e2e", "testdata", "hostile-later", "allowed-quota-refused"), Name: "allowed-c", Setup: runner.Fresh})
+		assert.Equal(t, result.NotPassed, refused.Verdict)
+		assert.True(t, containsObject(refused.Refused, "ResourceQuota/squat"), "another namespace: %+v", refused.Refused)
+		assert.True(t, containsObject(refused.Refused, "ResourceQuota/no-pods"), "the lab's rule: %+v", refused.Refused)
+		_, err = s.Clients().Typed.CoreV1().ResourceQuotas("kube-system").Get(ctx, "squat", metav1.GetOptions{})
+		assert.True(t, apierrors.IsNotFound(err), "nothing applied in kube-system: %v", err)
+		s.DropNamespace("sandbox-demo-allowed-c")
 
 		res = s.Grade(ctx, runner.Grading{Namespace: "sandbox-demo-allowed-b", Submission: sub, Name: "allowed-b", Setup: runner.Fresh})
 		assert.Equal(t, result.NotPassed, res.Verdict, "a name another grading holds is refused")

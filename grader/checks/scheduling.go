@@ -278,17 +278,7 @@ func runBurst(ctx context.Context, env Env, s *spec.SchedulingCheck, judged *pod
 	dctx, cancel := context.WithTimeout(ctx, b.Deadline.Duration)
 	defer cancel()
 	err = burst.await(dctx, func(pods []*corev1.Pod) (bool, error) {
-		running, waiting := 0, []string(nil)
-		for _, p := range pods {
-			if !live(p) {
-				continue
-			}
-			if p.Status.Phase == corev1.PodRunning {
-				running++
-			} else {
-				waiting = append(waiting, fmt.Sprintf("pod %s waits: %s", p.Name, orNotYet(podState(p))))
-			}
-		}
+		running, waiting := tally(pods)
 		victims := judged.preempted()
 		if running >= int(b.Replicas) && len(victims) > 0 {
 			return true, nil
@@ -316,18 +306,7 @@ func runBurst(ctx context.Context, env Env, s *spec.SchedulingCheck, judged *pod
 	rctx, cancel := context.WithTimeout(ctx, b.Resume.Duration)
 	defer cancel()
 	err = judged.await(rctx, func(pods []*corev1.Pod) (bool, error) {
-		running := 0
-		var waiting []string
-		for _, p := range pods {
-			if !live(p) {
-				continue
-			}
-			if p.Status.Phase == corev1.PodRunning {
-				running++
-			} else {
-				waiting = append(waiting, fmt.Sprintf("pod %s waits: %s", p.Name, orNotYet(podState(p))))
-			}
-		}
+		running, waiting := tally(pods)
 		if running >= s.Min {
 			return true, nil
 		}
@@ -347,6 +326,21 @@ func runBurst(ctx context.Context, env Env, s *spec.SchedulingCheck, judged *pod
 	return fmt.Sprintf("%s; %s ran %.1fs after scaling it to %d, preempting %s; %s ran again %.1fs after the burst ended",
 		placed, count(int(b.Replicas), burstWhat), ran.Seconds(), b.Replicas, strings.Join(firstOf(victims, 3), ", "),
 		count(s.Min, what), time.Since(resumed).Seconds()), nil
+}
+
+// tally counts the live pods that run, and says why each other one waits.
+func tally(pods []*corev1.Pod) (running int, waiting []string) {
+	for _, p := range pods {
+		if !live(p) {
+			continue
+		}
+		if p.Status.Phase == corev1.PodRunning {
+			running++
+		} else {
+			waiting = append(waiting, fmt.Sprintf("pod %s waits: %s", p.Name, orNotYet(podState(p))))
+		}
+	}
+	return running, waiting
 }
 
 // scaleDeployment sets a Deployment's replicas through its scale
