@@ -270,7 +270,12 @@ func probePod(ns string, k *spec.ReachabilityCheck, p spec.Probe) *corev1.Pod {
 	return &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{GenerateName: "labgrade-probe-", Namespace: ns, Labels: maps.Clone(p.From.Labels)},
 		Spec: corev1.PodSpec{
-			RestartPolicy:                 corev1.RestartPolicyNever,
+			// It only idles, and holds no state an attempt reads: a
+			// container the runtime failed to start (runc on a loaded
+			// cgroup v1 node: "unable to freeze") is started again by
+			// the kubelet, as for any long-running pod, where Never would
+			// end the pod before anything was measured.
+			RestartPolicy:                 corev1.RestartPolicyAlways,
 			AutomountServiceAccountToken:  &no,
 			TerminationGracePeriodSeconds: ptrInt64(0),
 			ActiveDeadlineSeconds:         &deadline,

@@ -52,7 +52,7 @@ func TestProbePod(t *testing.T) {
 	assert.Nil(t, probePod("lab", k, anyoneToModel).Labels, "an unlabelled pod")
 
 	s := pod.Spec
-	assert.Equal(t, corev1.RestartPolicyNever, s.RestartPolicy)
+	assert.Equal(t, corev1.RestartPolicyAlways, s.RestartPolicy, "a start the runtime failed is tried again")
 	require.NotNil(t, s.AutomountServiceAccountToken)
 	assert.False(t, *s.AutomountServiceAccountToken)
 	assert.Equal(t, int64(0), *s.TerminationGracePeriodSeconds)
