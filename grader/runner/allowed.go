@@ -62,13 +62,13 @@ func clusterMapping(c *cluster.Clients, gvk schema.GroupVersionKind) (*meta.REST
 // taken in the cluster by anything but this grading is refused, never
 // overwritten (the object is created, and updated only when it carries
 // this grading's label). What is refused is the learner's, shown first.
-func (gr *grading) applyAllowed(ctx context.Context, allowed map[int][]apply.Object) error {
+func (gr *grading) applyAllowed(ctx context.Context, allowed map[int][]apply.Object) (applied int, err error) {
 	kinds := gr.s.opts.Lab.Spec.Submission.Allow
 	for _, i := range slices.Sorted(maps.Keys(allowed)) {
 		a := kinds[i]
 		progs, err := a.Programs()
 		if err != nil {
-			return err
+			return applied, err
 		}
 		limit := a.Max
 		if limit == 0 {
@@ -78,15 +78,17 @@ func (gr *grading) applyAllowed(ctx context.Context, allowed map[int][]apply.Obj
 			why := breaks(o, progs, n, limit)
 			if why == "" {
 				if why, err = gr.createAllowed(ctx, o); err != nil {
-					return err
+					return applied, err
 				}
 			}
 			if why != "" {
 				gr.res.Refused = append(gr.res.Refused, apply.Refusal{File: o.File, Line: o.Line, Object: o.Ref(), Why: why})
+				continue
 			}
+			applied++
 		}
 	}
-	return nil
+	return applied, nil
 }
 
 // breaks says why the n-th object of an allowed kind may not be applied

@@ -241,11 +241,16 @@ func (gr *grading) applySubmission(ctx context.Context) error {
 	// learner's own cluster), it is applied as the grader, as the learner
 	// could with kubectl.
 	as := s.clients
+	byGrader := ""
 	if gr.g.Setup == Fresh {
 		var allowed map[int][]apply.Object
 		objs, allowed = gr.allowedOf(objs)
-		if err := gr.applyAllowed(ctx, allowed); err != nil {
+		n, err := gr.applyAllowed(ctx, allowed)
+		if err != nil {
 			return err
+		}
+		if n > 0 {
+			byGrader = fmt.Sprintf(" (and %d of kinds the lab allows, applied by labgrade)", n)
 		}
 		objs, refused = apply.NamespacedOnly(s.clients, objs, gr.ns)
 		gr.res.Refused = append(gr.res.Refused, refused...)
@@ -272,6 +277,6 @@ func (gr *grading) applySubmission(ctx context.Context) error {
 			gr.res.Problems = append(gr.res.Problems, strings.Split(err.Error(), "\n")...)
 		}
 	}
-	gr.progress("submission: applied %d objects from %s", len(objs), gr.g.Submission)
+	gr.progress("submission: applied %d objects%s from %s", len(objs), byGrader, gr.g.Submission)
 	return nil
 }
