@@ -114,7 +114,9 @@ func placement(pods []*corev1.Pod, nodes []corev1.Node, nodeSel labels.Selector,
 	if len(wrong) > 0 {
 		return "", final{Failf("%s", strings.Join(firstOf(wrong, 4), "; "))}
 	}
-	if running < min {
+	// every pod, not min of them: pods that merely carry the labels must
+	// not hide one that waits
+	if running < min || len(waiting) > 0 {
 		why := fmt.Sprintf("running: %d of %s expected", running, count(min, what))
 		if len(pods) == 0 {
 			why = fmt.Sprintf("no %s exist (expected %d running)", what, min)
@@ -307,7 +309,7 @@ func runBurst(ctx context.Context, env Env, s *spec.SchedulingCheck, judged *pod
 	defer cancel()
 	err = judged.await(rctx, func(pods []*corev1.Pod) (bool, error) {
 		running, waiting := tally(pods)
-		if running >= s.Min {
+		if running >= s.Min && len(waiting) == 0 {
 			return true, nil
 		}
 		why := fmt.Sprintf("running again: %d of %s, %s after deployment %s was scaled back to %d", running, count(s.Min, what), b.Resume.Duration, b.Deployment, was)

@@ -53,6 +53,12 @@ func offGPU() *corev1.Affinity {
 	}}}
 }
 
+func onGPU() *corev1.Affinity {
+	return &corev1.Affinity{NodeAffinity: &corev1.NodeAffinity{RequiredDuringSchedulingIgnoredDuringExecution: &corev1.NodeSelector{
+		NodeSelectorTerms: []corev1.NodeSelectorTerm{{MatchExpressions: []corev1.NodeSelectorRequirement{{Key: "labgrade.dev/gpu", Operator: corev1.NodeSelectorOpIn, Values: []string{"true"}}}}},
+	}}}
+}
+
 func TestPlacement(t *testing.T) {
 	nodes := gpuLayout()
 	gpuNodes, err := labels.Parse("labgrade.dev/gpu=true")
@@ -76,6 +82,12 @@ func TestPlacement(t *testing.T) {
 	require.ErrorAs(t, err, &f)
 	assert.False(t, errors.As(err, new(final)), "a waiting pod may yet be placed")
 	assert.Contains(t, err.Error(), "running: 1 of 2 trainer pods expected; pod t2 waits: not scheduled: 0/3 nodes are available: 1 node(s) had untolerated taint(s)")
+
+	// two running decoys with the labels do not hide a pod that waits
+	_, err = placement([]*corev1.Pod{schedPod("t1", "gpu", corev1.PodRunning, tol, 2, nil), schedPod("decoy", "gpu", corev1.PodRunning, tol, 0, onGPU()), pending},
+		nodes, gpuNodes, 2, "trainer pods", "labgrade.dev/gpu=true")
+	require.ErrorAs(t, err, &f)
+	assert.Contains(t, err.Error(), "running: 2 of 2 trainer pods expected; pod t2 waits")
 
 	// inference kept off the GPU node by its affinity: fine, on the CPU node
 	ev, err = placement([]*corev1.Pod{schedPod("i1", "cpu", corev1.PodRunning, tol, 0, offGPU())}, nodes, cpuNodes, 1, "inference pods", "!labgrade.dev/gpu")

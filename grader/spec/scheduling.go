@@ -8,8 +8,8 @@ import (
 )
 
 // SchedulingCheck judges where the scheduler put a workload's pods and
-// why those it could not place wait. At least Min pods that Selector
-// matches must run, each on a node whose labels Nodes matches, and every
+// why those it could not place wait. Every pod that Selector matches, and
+// at least Min, must run, each on a node whose labels Nodes matches, and every
 // pod must be confined to such nodes by its own spec: its tolerations,
 // node selector, required node affinity and the extended resources it
 // requests (nvidia.com/gpu) admit no other node of the cluster, so that
@@ -21,8 +21,8 @@ import (
 // grader scales a Deployment of the submission up; its pods must all run
 // within the burst's deadline, and the scheduler must have preempted at
 // least one of the judged pods to make room for them. The grader then
-// scales the Deployment back, and the judged pods must run again, Min of
-// them, within the resume deadline (a Job must survive losing a pod to
+// scales the Deployment back, and the judged pods must all run again, at
+// least Min of them, within the resume deadline (a Job must survive losing a pod to
 // preemption).
 //
 // What it trusts: pods' spec.nodeName and conditions (the scheduler's,
