@@ -46,6 +46,8 @@ type SchedulingCheck struct {
 }
 
 // SchedulingBurst is the load a scheduling check adds to judge priorities.
+// The check's timeout must hold the placement, the deadline and the
+// resume: leave it out, and it is 45s plus both.
 type SchedulingBurst struct {
 	// Deployment of the submission, in the lab namespace, that the grader
 	// scales up (and back to its replicas after the check).
