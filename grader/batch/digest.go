@@ -1,13 +1,16 @@
 package batch
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 
 	"github.com/labgrade/labgrade/grader/lab"
 )
@@ -74,11 +77,16 @@ func LabDigest(l *lab.Lab) (string, error) {
 	}
 	fmt.Fprintf(h, "lab\x00%s\x00", d)
 	for _, img := range l.Spec.Cluster.Images {
-		d, err := TreeDigest(filepath.Join(l.Dir, img.Build))
+		dir := filepath.Join(l.Dir, img.Build)
+		d, err := TreeDigest(dir)
 		if err != nil {
 			return "", fmt.Errorf("lab %s: image %s: %w", l.Name(), img.Name, err)
 		}
-		fmt.Fprintf(h, "image\x00%s\x00%s\x00%v\x00", img.Name, d, img.BuildArgs)
+		g, err := goSources(dir)
+		if err != nil {
+			return "", fmt.Errorf("lab %s: image %s: %w", l.Name(), img.Name, err)
+		}
+		fmt.Fprintf(h, "image\x00%s\x00%s\x00%s\x00%v\x00", img.Name, d, g, img.BuildArgs)
 	}
 	// Files the checks and the cluster's addons read may live outside the
 	// lab's directory (k8s-serving's drift reference is
@@ -144,4 +152,78 @@ func UpToDate(dir string, want Stamp) bool {
 	}
 	st, err := os.Stat(filepath.Join(dir, resultFile))
 	return err == nil && st.Mode().IsRegular()
+}
+
+// goSources digests what an image's Go program is built from outside its
+// own directory: the packages of the same module it imports
+// (fixtures/images/loadgen imports grader/traffic) and the module's go.mod
+// and go.sum, which pin every other dependency. A change there changes the
+// program as much as one in the image's directory. (The image build's own
+// digest, docker.InputsLabel, is taken over the compiled binary; a batch
+// decides what to grade again before it builds anything.) "" for a
+// directory outside any module, which is built alone.
+func goSources(dir string) (string, error) {
+	mod, err := goCmd(dir, "env", "GOMOD")
+	if err != nil || mod == "" || mod == os.DevNull {
+		return "", nil // no toolchain or no module: the directory alone is built
+	}
+	out, err := goCmd(dir, "list", "-deps", "-f", "{{if and (not .Standard) .Module}}{{if .Module.Main}}{{.Dir}}{{end}}{{end}}", ".")
+	if err != nil {
+		return "", fmt.Errorf("listing the Go packages of %s: %w", dir, err)
+	}
+	self, _ := filepath.Abs(dir)
+	h := sha256.New()
+	for _, f := range []string{mod, strings.TrimSuffix(mod, ".mod") + ".sum"} {
+		if raw, err := os.ReadFile(f); err == nil {
+			fmt.Fprintf(h, "%s\x00%x\x00", filepath.Base(f), sha256.Sum256(raw))
+		}
+	}
+	for _, pkg := range strings.Fields(out) {
+		if pkg == self {
+			continue // digested whole with the image's directory
+		}
+		if err := digestFiles(h, filepath.Dir(mod), pkg); err != nil {
+			return "", err
+		}
+	}
+	return fmt.Sprintf("sha256:%x", h.Sum(nil)), nil
+}
+
+// digestFiles adds the regular files directly in dir (a Go package's
+// sources; not its subdirectories, which are other packages) to h.
+func digestFiles(h io.Writer, root, dir string) error {
+	rel, err := filepath.Rel(root, dir)
+	if err != nil {
+		rel = dir
+	}
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return err
+	}
+	for _, e := range entries {
+		if !e.Type().IsRegular() {
+			continue
+		}
+		raw, err := os.ReadFile(filepath.Join(dir, e.Name()))
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s/%s\x00%x\x00", filepath.ToSlash(rel), e.Name(), sha256.Sum256(raw))
+	}
+	return nil
+}
+
+// goCmd runs the go command in dir, as the image build does (for Linux,
+// without cgo), and returns its trimmed output.
+func goCmd(dir string, args ...string) (string, error) {
+	cmd := exec.Command("go", args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOFLAGS=-mod=mod")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("go %s: %v: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
 }

@@ -2,6 +2,7 @@ package batch
 
 import (
 	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 
@@ -37,4 +38,42 @@ func TestLabDigestCoversReferences(t *testing.T) {
 	require.NoError(t, os.Remove(ref))
 	_, err = LabDigest(l)
 	assert.ErrorContains(t, err, "check drift")
+}
+
+// An image's program built from packages of its module outside its own
+// directory: a change to one of them, or to go.mod, changes the lab's
+// digest; a package it does not import does not.
+func TestLabDigestCoversGoPackages(t *testing.T) {
+	if _, err := exec.LookPath("go"); err != nil {
+		t.Skip("no Go toolchain")
+	}
+	root := t.TempDir()
+	write := func(rel, content string) {
+		p := filepath.Join(root, rel)
+		require.NoError(t, os.MkdirAll(filepath.Dir(p), 0o755))
+		require.NoError(t, os.WriteFile(p, []byte(content), 0o644))
+	}
+	write("go.mod", "module example.com/demo\n\ngo 1.22\n")
+	write("shared/shared.go", "package shared\n\nconst Answer = 42\n")
+	write("unrelated/unrelated.go", "package unrelated\n")
+	write("images/app/main.go", "package main\n\nimport \"example.com/demo/shared\"\n\nfunc main() { println(shared.Answer) }\n")
+	write("images/app/Dockerfile", "FROM scratch\n")
+	write("labs/demo/lab.yaml", "kind: Lab\n")
+	l := &lab.Lab{Dir: filepath.Join(root, "labs", "demo")}
+	l.Metadata.Name = "demo"
+	l.Spec.Cluster.Images = []spec.Image{{Name: "labgrade.local/app:1.0", Build: "../../images/app"}}
+
+	digest := func() string {
+		d, err := LabDigest(l)
+		require.NoError(t, err)
+		return d
+	}
+	before := digest()
+	write("unrelated/unrelated.go", "package unrelated\n\nconst X = 1\n")
+	assert.Equal(t, before, digest(), "a package the program does not import")
+	write("shared/shared.go", "package shared\n\nconst Answer = 43\n")
+	changed := digest()
+	assert.NotEqual(t, before, changed, "a package the program imports")
+	write("go.mod", "module example.com/demo\n\ngo 1.23\n")
+	assert.NotEqual(t, changed, digest(), "go.mod pins the rest")
 }
