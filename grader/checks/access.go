@@ -2,10 +2,8 @@ package checks
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	authzv1 "k8s.io/api/authorization/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -21,8 +19,8 @@ func init() { register(runAccess) }
 // with the lab's. The answers come from the cluster's authorizers (RBAC),
 // exactly as the account's pods would get them. RBAC authorizes from a
 // cache of Roles and bindings, so a binding applied a moment ago may not
-// count yet: the questions are asked again, every half second, until the
-// answers are the expected ones or the check's time is up.
+// count yet: the questions are asked again (askAgain) until the answers
+// are the expected ones or the check's time is up.
 func runAccess(ctx context.Context, env Env, a *spec.AccessCheck) (string, error) {
 	ns := env.ns(a.Namespace)
 	for _, r := range a.Expect {
@@ -30,31 +28,8 @@ func runAccess(ctx context.Context, env Env, a *spec.AccessCheck) (string, error
 			return "", err
 		}
 	}
-	var last error // the last round's Failure
-	for {
-		evidence, err := askAccess(ctx, env, ns, a)
-		var f *Failure
-		switch {
-		case err == nil:
-			return evidence, nil
-		case errors.As(err, &f):
-			last = err
-		case ctx.Err() != nil && last != nil:
-			// time ran out in the middle of a round: the last whole
-			// round's answers stand
-			return "", last
-		default:
-			return "", err
-		}
-		sleepCtx(ctx, accessRetryPause)
-		if ctx.Err() != nil {
-			return "", last
-		}
-	}
+	return askAgain(ctx, func() (string, error) { return askAccess(ctx, env, ns, a) })
 }
-
-// accessRetryPause separates two rounds of questions.
-const accessRetryPause = 500 * time.Millisecond
 
 // askAccess asks every question of the check once: a Failure lists the
 // answers that differ from the lab's.

@@ -5,24 +5,21 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
+	"github.com/labgrade/labgrade/grader/apply"
 	"github.com/labgrade/labgrade/grader/spec"
 )
 
 func init() { register(runAdmission) }
 
-// admissionRetryPause separates two dry runs.
-const admissionRetryPause = 500 * time.Millisecond
-
 // runAdmission creates the lab's object in a dry run until the API
-// server's answer is the expected one or the check's time is up; the last
-// answer stands.
+// server's answer is the expected one or the check's time is up (askAgain);
+// the last answer stands.
 func runAdmission(ctx context.Context, env Env, a *spec.AdmissionCheck) (string, error) {
 	u := &unstructured.Unstructured{Object: a.Object}
 	u = u.DeepCopy()
@@ -37,29 +34,7 @@ func runAdmission(ctx context.Context, env Env, a *spec.AdmissionCheck) (string,
 		return "", fmt.Errorf("the admission check's object %s is cluster-scoped: it must be a namespaced kind, tried in the grading namespace", a)
 	}
 	u.SetNamespace(env.Namespace)
-	var last error
-	for {
-		evidence, err := admitOnce(ctx, env, a, u, m)
-		var f *Failure
-		switch {
-		case err == nil:
-			return evidence, nil
-		case !errors.As(err, &f) && ctx.Err() != nil && last != nil:
-			return "", last // time ran out during a request
-		case !errors.As(err, &f) && !unanswered(err):
-			return "", err
-		case !errors.As(err, &f) && last == nil:
-			last = err // a busy API server: ask again; its error stands if nothing else comes
-		case errors.As(err, &f):
-			last = err
-		}
-		if sleepCtx(ctx, admissionRetryPause); ctx.Err() != nil {
-			if errors.Is(ctx.Err(), context.Canceled) {
-				return "", errInterrupted
-			}
-			return "", last
-		}
-	}
+	return askAgain(ctx, func() (string, error) { return admitOnce(ctx, env, a, u, m) })
 }
 
 // admitOnce makes one dry run and judges its answer.
@@ -68,7 +43,7 @@ func admitOnce(ctx context.Context, env Env, a *spec.AdmissionCheck, u *unstruct
 		DryRun: []string{metav1.DryRunAll}, FieldManager: "labgrade-grader",
 	})
 	var status apierrors.APIStatus
-	if err != nil && (!errors.As(err, &status) || unanswered(err)) { // no answer from admission
+	if err != nil && (!errors.As(err, &status) || apply.IsTransient(err)) { // no answer from admission
 		return "", fmt.Errorf("dry run of %s in namespace %s: %w", a, env.Namespace, err)
 	}
 	refusal := ""
@@ -86,11 +61,4 @@ func admitOnce(ctx context.Context, env Env, a *spec.AdmissionCheck, u *unstruct
 		return "", Failf("the API server refuses %s, but not because of %q: %s", a, a.Reason, refusal)
 	}
 	return fmt.Sprintf("the API server refuses %s: %s", a, refusal), nil
-}
-
-// unanswered says whether an error is the API server's own trouble (busy,
-// timed out, failing), not a decision of admission about the object.
-func unanswered(err error) bool {
-	return apierrors.IsServerTimeout(err) || apierrors.IsTimeout(err) || apierrors.IsTooManyRequests(err) ||
-		apierrors.IsInternalError(err) || apierrors.IsServiceUnavailable(err) || apierrors.IsUnexpectedServerError(err)
 }

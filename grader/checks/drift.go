@@ -2,6 +2,7 @@ package checks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"path"
 	"slices"
@@ -258,22 +259,19 @@ func eventPermission(ctx context.Context, env Env, dep *appsv1.Deployment) (stri
 	// it (see runAccess): a denial is asked again for a few seconds
 	wait, cancel := context.WithTimeout(ctx, rbacSettle)
 	defer cancel()
-	var allowed bool
-	for {
-		var err error
-		allowed, _, err = env.Clients.MayDo(ctx, ns, sa, authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "", Resource: "events"})
-		if err != nil {
+	_, err := askAgain(wait, func() (string, error) {
+		allowed, _, err := env.Clients.MayDo(ctx, ns, sa, authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "", Resource: "events"})
+		switch {
+		case err != nil:
 			return "", fmt.Errorf("asking the API server whether service account %s may create events: %w", sa, err)
+		case !allowed:
+			return "", Failf("alerts go to an Event, but service account %s may not create events in namespace %s (grant it with a Role and RoleBinding)", sa, ns)
 		}
-		if allowed {
-			break
-		}
-		if sleepCtx(wait, accessRetryPause); wait.Err() != nil {
-			break
-		}
+		return "", nil
+	})
+	var denied *Failure
+	if errors.As(err, &denied) {
+		return denied.Error(), nil
 	}
-	if !allowed {
-		return fmt.Sprintf("alerts go to an Event, but service account %s may not create events in namespace %s (grant it with a Role and RoleBinding)", sa, ns), nil
-	}
-	return "", nil
+	return "", err
 }
