@@ -162,11 +162,25 @@ func proveLab(t *testing.T, ctx context.Context, dir string) {
 	assert.Len(t, rep.Cases, 1+len(variants), "the solution and every variant ran")
 	if !rep.OK || res.code != 0 {
 		t.Logf("stderr:\n%s", res.stderr)
+		if len(wrong) == 0 {
+			sayLast(t, fmt.Sprintf("lab test exited %d; its stderr's tail:", res.code), tail(res.stderr, 20))
+		}
 	}
-	assert.Empty(t, wrong, "cases not as declared:\n%s", strings.Join(wrong, "\n"))
+	if !assert.Empty(t, wrong, "cases not as declared:\n%s", strings.Join(wrong, "\n")) {
+		sayLast(t, wrong...)
+	}
 	assert.True(t, rep.OK)
 	assert.Equal(t, 0, res.code)
 	t.Logf("lab test %s: %d cases in %.1fs", rep.Lab, len(rep.Cases), rep.Seconds)
+}
+
+// tail is the last n lines of s.
+func tail(s string, n int) string {
+	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	return strings.Join(lines, "\n")
 }
 
 func trimFloat(f float64) string {

@@ -13,6 +13,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -52,8 +54,36 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	code := m.Run()
+	printLastWords()
 	os.RemoveAll(dir)
 	os.Exit(code)
+}
+
+// lastWords holds what a failed test wants read first. The tests run in
+// parallel and stream their logs, so a failure's cause lands in the middle
+// of the output, while CI shows only its tail; TestMain prints these after
+// every test has ended.
+var lastWords struct {
+	sync.Mutex
+	lines []string
+}
+
+// sayLast records lines to be printed once every test has ended.
+func sayLast(t *testing.T, lines ...string) {
+	lastWords.Lock()
+	defer lastWords.Unlock()
+	lastWords.lines = append(lastWords.lines, t.Name()+":")
+	for _, l := range lines {
+		lastWords.lines = append(lastWords.lines, "    "+l)
+	}
+}
+
+func printLastWords() {
+	lastWords.Lock()
+	defer lastWords.Unlock()
+	if len(lastWords.lines) > 0 {
+		fmt.Printf("e2e: what failed, said again:\n%s\n", strings.Join(lastWords.lines, "\n"))
+	}
 }
 
 // cli is one finished labgrade invocation.
