@@ -4,6 +4,7 @@ import (
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/labgrade/labgrade/grader/result"
@@ -29,4 +30,16 @@ func TestSummarize(t *testing.T) {
 	unready := &result.Diagnostics{Pods: []result.PodDiagnosis{{Name: "web-2", Conditions: []string{"Ready=False ContainersNotReady"},
 		Containers: []result.ContainerDiagnosis{{Name: "web", State: "running"}}}}}
 	assert.Equal(t, "pod web-2: Ready=False ContainersNotReady", summarize("Deployment", "web", dep, unready))
+}
+
+// The CronJob controller's warning about the grader's own manual run is
+// left out; the same warning about another Job is kept.
+func TestRanByGrader(t *testing.T) {
+	ev := func(kind, reason, msg string) corev1.Event {
+		return corev1.Event{InvolvedObject: corev1.ObjectReference{Kind: kind}, Reason: reason, Message: msg}
+	}
+	assert.True(t, ranByGrader(ev("CronJob", "UnexpectedJob", "Saw a job that the controller did not create or forgot: etl-labgrade-hshvd")))
+	assert.False(t, ranByGrader(ev("CronJob", "UnexpectedJob", "Saw a job that the controller did not create or forgot: etl-manual")))
+	assert.False(t, ranByGrader(ev("CronJob", "SawCompletedJob", "Saw completed job: etl-labgrade-hshvd")))
+	assert.False(t, ranByGrader(ev("Job", "UnexpectedJob", "etl-labgrade-hshvd")))
 }

@@ -6,6 +6,7 @@ package expr
 
 import (
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/google/cel-go/cel"
@@ -59,9 +60,14 @@ func init() {
 
 // Program is a compiled boolean expression.
 type Program struct {
+	// Source is the expression as messages quote it: on one line, an
+	// expression written over several lines joined with single spaces (a
+	// YAML folded scalar keeps the newlines of its more-indented lines).
 	Source string
 	prg    cel.Program
 }
+
+var lineBreak = regexp.MustCompile(`[ \t]*\r?\n[ \t]*`)
 
 // Compile parses and type-checks src; the result must be a bool.
 func Compile(env Env, src string) (*Program, error) {
@@ -77,7 +83,7 @@ func Compile(env Env, src string) (*Program, error) {
 	if err != nil {
 		return nil, fmt.Errorf("CEL %q: %s", src, oneLine(err.Error()))
 	}
-	return &Program{Source: src, prg: prg}, nil
+	return &Program{Source: lineBreak.ReplaceAllString(strings.TrimSpace(src), " "), prg: prg}, nil
 }
 
 // Eval runs the program. A runtime error (a missing key, a wrong type) is

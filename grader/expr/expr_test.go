@@ -58,3 +58,11 @@ func TestCompileErrors(t *testing.T) {
 	require.NoError(t, err)
 	assert.True(t, ok)
 }
+
+// An expression written over several lines (a YAML folded scalar keeps
+// the breaks of more-indented lines) is quoted on one line.
+func TestSourceOnOneLine(t *testing.T) {
+	p, err := Compile(Object, "object.spec.replicas >= 2\n  && object.spec.replicas < 5\r\n\t|| false\n")
+	require.NoError(t, err)
+	assert.Equal(t, "object.spec.replicas >= 2 && object.spec.replicas < 5 || false", p.Source)
+}
