@@ -191,11 +191,13 @@ func manualRun(cj *batchv1.CronJob, env map[string]string) *batchv1.Job {
 		names = append(names, name)
 	}
 	sort.Strings(names)
-	containers := job.Spec.Template.Spec.Containers
-	for i := range containers {
-		for _, name := range names {
-			containers[i].Env = slices.DeleteFunc(containers[i].Env, func(e corev1.EnvVar) bool { return e.Name == name })
-			containers[i].Env = append(containers[i].Env, corev1.EnvVar{Name: name, Value: env[name]})
+	// init containers too: a pipeline's steps are often init containers
+	for _, containers := range [][]corev1.Container{job.Spec.Template.Spec.InitContainers, job.Spec.Template.Spec.Containers} {
+		for i := range containers {
+			for _, name := range names {
+				containers[i].Env = slices.DeleteFunc(containers[i].Env, func(e corev1.EnvVar) bool { return e.Name == name })
+				containers[i].Env = append(containers[i].Env, corev1.EnvVar{Name: name, Value: env[name]})
+			}
 		}
 	}
 	return job

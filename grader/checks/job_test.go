@@ -24,7 +24,8 @@ func cronJob() *batchv1.CronJob {
 		Spec: batchv1.CronJobSpec{Schedule: "0 3 * * *", JobTemplate: batchv1.JobTemplateSpec{
 			ObjectMeta: metav1.ObjectMeta{Labels: map[string]string{"team": "ml"}, Annotations: map[string]string{"owner": "ml"}},
 			Spec: batchv1.JobSpec{Template: corev1.PodTemplateSpec{Spec: corev1.PodSpec{
-				RestartPolicy: corev1.RestartPolicyNever,
+				RestartPolicy:  corev1.RestartPolicyNever,
+				InitContainers: []corev1.Container{{Name: "fetch", Image: "fetch:1.0"}},
 				Containers: []corev1.Container{{Name: "trainer", Image: "trainer:1.0", Env: []corev1.EnvVar{
 					{Name: "DATASET_VERSION", Value: "2026-11"}, {Name: "REGISTRY_TOKEN", ValueFrom: secretRef},
 				}}},
@@ -49,7 +50,10 @@ func TestManualRun(t *testing.T) {
 		{Name: "REGISTRY_TOKEN", ValueFrom: cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Env[1].ValueFrom},
 		{Name: "DATASET_VERSION", Value: "2027-01"}, {Name: "EXTRA", Value: "1"},
 	}, job.Spec.Template.Spec.Containers[0].Env)
+	assert.Equal(t, []corev1.EnvVar{{Name: "DATASET_VERSION", Value: "2027-01"}, {Name: "EXTRA", Value: "1"}},
+		job.Spec.Template.Spec.InitContainers[0].Env, "init containers get the variables too")
 	assert.Equal(t, "2026-11", cj.Spec.JobTemplate.Spec.Template.Spec.Containers[0].Env[0].Value, "the CronJob is not changed")
+	assert.Empty(t, cj.Spec.JobTemplate.Spec.Template.Spec.InitContainers[0].Env, "the CronJob is not changed")
 
 	long := cronJob()
 	long.Name = "a-cronjob-whose-name-is-much-longer-than-forty-characters"

@@ -37,7 +37,8 @@ import (
 type JobCheck struct {
 	// CronJob whose jobTemplate is run, in the lab namespace.
 	CronJob string `json:"cronJob"`
-	// Env sets variables in every container of the run, replacing the
+	// Env sets variables in every container of the run (init containers
+	// too), replacing the
 	// template's value (or valueFrom) of the same name: what the lab feeds
 	// the run, e.g. the dataset version to train on.
 	Env map[string]string `json:"env,omitempty"`
