@@ -93,6 +93,7 @@ func TestLabsProven(t *testing.T) {
 		case "training-pipeline": // proven by TestLabTrainingPipeline, beside the others
 		case "secure-serving": // proven by TestLabSecureServing, beside the others
 		case "gpu-scheduling": // proven by TestLabGPUScheduling, with its nodes
+		case "data-versioning": // proven by TestLabDataVersioning, beside the others
 		default:
 			dirs = append(dirs, dir)
 		}
