@@ -18,6 +18,7 @@ import (
 func newBatchCmd(g *globalFlags) *cobra.Command {
 	var (
 		out, from, kubeconfig, kubeContext, nodeImage string
+		registry                                      registryFlags
 		parallel                                      int
 		deadline                                      time.Duration
 		force, keep, quick                            bool
@@ -67,6 +68,9 @@ submission not graded (error, timeout, interrupted) or a usage or lab error.`,
 			o := runner.Options{Lab: l, Cluster: runner.ReuseCluster, NodeImage: nodeImage, KeepCluster: keep, Version: labgradeVersion()}
 			if kubeconfig != "" || kubeContext != "" {
 				o.Cluster, o.Kubeconfig, o.Context = runner.ExistingCluster, kubeconfig, kubeContext
+			}
+			if err := registry.set(&o); err != nil {
+				return err
 			}
 			if parallel <= 0 {
 				c := batch.DefaultParallel()
@@ -119,6 +123,7 @@ submission not graded (error, timeout, interrupted) or a usage or lab error.`,
 	f.StringVar(&kubeconfig, "kubeconfig", "", "grade in the cluster of this kubeconfig instead of a kind cluster")
 	f.StringVar(&kubeContext, "context", "", "kubeconfig context to use (with --kubeconfig, or from $KUBECONFIG)")
 	f.StringVar(&nodeImage, "node-image", "", "kind node image (default: $LABGRADE_NODE_IMAGE, else kind's default)")
+	registry.register(f)
 	f.BoolVar(&keep, "keep", false, "keep the kind cluster afterwards (for the next batch, lab test or check)")
 	f.StringSliceVar(&only, "only", nil, "grade only these checks (ID,...) and the checks they depend on: partial grades, no Gradescope results")
 	f.StringSliceVar(&skip, "skip", nil, "leave out these checks (ID,...) and the checks that depend on them: partial grades")

@@ -11,6 +11,7 @@ import (
 	"github.com/labgrade/labgrade/grader/lablint"
 	"github.com/labgrade/labgrade/grader/labtest"
 	"github.com/labgrade/labgrade/grader/result"
+	"github.com/labgrade/labgrade/grader/runner"
 	"github.com/labgrade/labgrade/grader/scaffold"
 )
 
@@ -88,15 +89,17 @@ Exit status: 0 clean, 2 problems (each printed as file:line: message).`,
 }
 
 func newLabTestCmd() *cobra.Command {
-	var nodeImage, output string
+	var nodeImage, output, kubeconfig, kubeContext string
 	var keep bool
 	var parallel int
+	var registry registryFlags
 	cmd := &cobra.Command{
 		Use:   "test DIR",
 		Short: "Prove a lab: the solution scores 100 %, each broken variant fails exactly what it declares",
 		Long: `Grade the lab's solution/ and every broken/<variant>/ (the solution with the
 variant's files in place, minus those its expect.yaml removes) in one grading
-session on one kind cluster: the cases are graded at the same time (--parallel
+session on one kind cluster (labgrade-LAB, or the cluster of --kubeconfig/--context,
+with --registry for one whose nodes labgrade cannot load images into): the cases are graded at the same time (--parallel
 at once), each in a namespace of its own (the lab's namespace suffixed with the
 case's name), which is deleted when its case is done. The solution must score
 100 %; each variant must fail exactly the checks its expect.yaml lists, with its
@@ -116,8 +119,16 @@ Exit status: 0 proven, 1 a mismatch, 2 the lab or the environment is broken.`,
 				}
 				return exitError{result.ExitError}
 			}
+			where := runner.Options{Cluster: runner.ReuseCluster}
+			if kubeconfig != "" || kubeContext != "" {
+				where.Cluster = runner.ExistingCluster
+			}
+			if err := registry.set(&where); err != nil {
+				return err
+			}
 			rep, err := labtest.Run(cmd.Context(), labtest.Options{
 				Lab: l, NodeImage: nodeImage, Keep: keep, Parallel: parallel, Progress: cmd.ErrOrStderr(), Version: labgradeVersion(),
+				Kubeconfig: kubeconfig, Context: kubeContext, Registry: where.Registry,
 			})
 			if err != nil {
 				return err
@@ -143,6 +154,9 @@ Exit status: 0 proven, 1 a mismatch, 2 the lab or the environment is broken.`,
 	cmd.Flags().StringVar(&nodeImage, "node-image", "", "kind node image (default: $LABGRADE_NODE_IMAGE, else kind's default)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "standard output format: text (table) or json")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the cluster for the next lab test or labgrade check")
+	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "prove the lab in the cluster of this kubeconfig instead of labgrade-LAB (not created, not deleted)")
+	cmd.Flags().StringVar(&kubeContext, "context", "", "kubeconfig context to use (with --kubeconfig, or from $KUBECONFIG)")
+	registry.register(cmd.Flags())
 	cmd.Flags().IntVar(&parallel, "parallel", 0, fmt.Sprintf("cases graded at once (default %d here: two per core)", labtest.DefaultParallel()))
 	return cmd
 }

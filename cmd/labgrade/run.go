@@ -26,6 +26,7 @@ type gradeFlags struct {
 	kubeconfig string
 	context    string
 	nodeImage  string
+	registry   registryFlags
 	ci         bool
 	artifacts  string
 	gradescope string
@@ -41,6 +42,7 @@ func (f *gradeFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&f.kubeconfig, "kubeconfig", "", "grade in the cluster of this kubeconfig instead of a kind cluster")
 	cmd.Flags().StringVar(&f.context, "context", "", "kubeconfig context to use (with --kubeconfig, or from $KUBECONFIG)")
 	cmd.Flags().StringVar(&f.nodeImage, "node-image", "", "kind node image (default: $LABGRADE_NODE_IMAGE, else kind's default)")
+	f.registry.register(cmd.Flags())
 	cmd.Flags().BoolVar(&f.ci, "ci", false, "grading in CI: no colour; hidden checks show only title and points (full detail goes to --artifacts)")
 	cmd.Flags().StringVar(&f.artifacts, "artifacts", "", "write the full, unredacted reports and diagnostics here (for staff)")
 	cmd.Flags().StringVar(&f.gradescope, "gradescope", "", "also write Gradescope's results.json to this file")
@@ -98,12 +100,12 @@ func (f *gradeFlags) report(cmd *cobra.Command, res *result.Result) error {
 
 // session is the session a grading command opens: the lab's kind cluster
 // in the given mode, or the cluster of --kubeconfig/--context.
-func (f *gradeFlags) session(cmd *cobra.Command, l *lab.Lab, mode runner.ClusterMode) runner.Options {
+func (f *gradeFlags) session(cmd *cobra.Command, l *lab.Lab, mode runner.ClusterMode) (runner.Options, error) {
 	o := runner.Options{Lab: l, Cluster: mode, NodeImage: f.nodeImage, Progress: cmd.ErrOrStderr(), Version: labgradeVersion()}
 	if f.kubeconfig != "" || f.context != "" {
 		o.Cluster, o.Kubeconfig, o.Context = runner.ExistingCluster, f.kubeconfig, f.context
 	}
-	return o
+	return o, f.registry.set(&o)
 }
 
 // gradeOnce opens a session, grades one submission and closes it.
@@ -158,7 +160,10 @@ error (never counted as a learner failure), 3 partial: --only, --skip or
 			if err != nil {
 				return err
 			}
-			o := f.session(cmd, l, runner.NewCluster)
+			o, err := f.session(cmd, l, runner.NewCluster)
+			if err != nil {
+				return err
+			}
 			o.KeepCluster = keep
 			if reuse {
 				o.Cluster, o.KeepCluster = runner.ReuseCluster, true
@@ -202,7 +207,10 @@ error (never counted as a learner failure), 3 partial: --only, --skip or
 			if err != nil {
 				return err
 			}
-			o := f.session(cmd, l, runner.LabCluster)
+			o, err := f.session(cmd, l, runner.LabCluster)
+			if err != nil {
+				return err
+			}
 			gr := runner.Grading{Submission: f.submission, Setup: runner.AsIs, Select: sel}
 			if !watch {
 				return f.report(cmd, gradeOnce(cmd.Context(), o, gr))

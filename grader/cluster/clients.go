@@ -23,6 +23,9 @@ type Clients struct {
 	Mapper meta.ResettableRESTMapper
 	// Context is the kubeconfig context in use, for messages.
 	Context string
+	// Images is the mapping of the lab's images to a registry the
+	// cluster pulls from (MapImages), nil when the nodes hold them.
+	Images *ImageMap
 
 	httpOnce   sync.Once
 	httpClient *http.Client

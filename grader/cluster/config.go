@@ -27,6 +27,10 @@ type Options struct {
 	EndpointSyncDelay time.Duration
 	// Nodes lays out the cluster (none: kind's one control-plane node).
 	Nodes []Node
+	// ContainerdConfigPatches are merged into every node's containerd
+	// config (kind's containerdConfigPatches), e.g. to read registry hosts
+	// from /etc/containerd/certs.d.
+	ContainerdConfigPatches []string
 }
 
 // Node is one node of a kind cluster: its role and what it joins with.
@@ -59,6 +63,7 @@ func kindConfig(cgroupVersion string, o Options) *v1alpha4.Cluster {
 	if cgroupVersion == "1" {
 		c.KubeadmConfigPatches = append(c.KubeadmConfigPatches, kubeletCgroupV1Patch)
 	}
+	c.ContainerdConfigPatches = o.ContainerdConfigPatches
 	if o.EndpointSyncDelay > 0 {
 		c.KubeadmConfigPatches = append(c.KubeadmConfigPatches, fmt.Sprintf(`kind: KubeProxyConfiguration
 apiVersion: kubeproxy.config.k8s.io/v1alpha1

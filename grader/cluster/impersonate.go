@@ -9,5 +9,10 @@ import "k8s.io/client-go/rest"
 func (c *Clients) As(user string, groups ...string) (*Clients, error) {
 	cfg := rest.CopyConfig(c.Config)
 	cfg.Impersonate = rest.ImpersonationConfig{UserName: user, Groups: groups}
-	return newClients(cfg, c.Mapper, c.Context)
+	out, err := newClients(cfg, c.Mapper, c.Context)
+	if err != nil {
+		return nil, err
+	}
+	out.Images = c.Images // cfg keeps the mapping transport
+	return out, nil
 }

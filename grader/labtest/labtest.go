@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/labgrade/labgrade/grader/batch"
+	"github.com/labgrade/labgrade/grader/cluster"
 	"github.com/labgrade/labgrade/grader/lab"
 	"github.com/labgrade/labgrade/grader/result"
 	"github.com/labgrade/labgrade/grader/runner"
@@ -30,6 +31,12 @@ type Options struct {
 	NodeImage string
 	// Keep leaves the cluster running at the end (it is reused next time).
 	Keep bool
+	// Kubeconfig and Context, when set, prove the lab in that cluster (a
+	// kind cluster of another lab, or one that is not kind's, with
+	// Registry) instead of labgrade-LAB; it is neither created nor deleted.
+	Kubeconfig, Context string
+	// Registry maps the lab's images to a registry the cluster pulls from.
+	Registry *cluster.ImageMap
 	// Parallel is how many cases are graded at once (0 = DefaultParallel).
 	Parallel int
 	// Progress receives the runs' progress lines.
@@ -124,10 +131,14 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		}
 	}
 
-	s, err := runner.Open(ctx, runner.Options{
+	so := runner.Options{
 		Lab: l, Cluster: runner.ReuseCluster, NodeImage: o.NodeImage, KeepCluster: o.Keep,
-		Progress: o.Progress, Version: o.Version,
-	})
+		Progress: o.Progress, Version: o.Version, Registry: o.Registry,
+	}
+	if o.Kubeconfig != "" || o.Context != "" {
+		so.Cluster, so.Kubeconfig, so.Context = runner.ExistingCluster, o.Kubeconfig, o.Context
+	}
+	s, err := runner.Open(ctx, so)
 	defer func() { _ = s.Close() }()
 	if err != nil {
 		failed := s.Failed(ctx, err)

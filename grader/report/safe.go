@@ -153,7 +153,7 @@ func sanitize(r *result.Result) *result.Result {
 	}
 	e := &c.Environment
 	e.Labgrade, e.Kind, e.Kubernetes = Safe(e.Labgrade), Safe(e.Kind), Safe(e.Kubernetes)
-	e.NodeImage, e.Cluster, e.LabDigest = Safe(e.NodeImage), Safe(e.Cluster), Safe(e.LabDigest)
+	e.NodeImage, e.Cluster, e.LabDigest, e.Registry = Safe(e.NodeImage), Safe(e.Cluster), Safe(e.LabDigest), Safe(e.Registry)
 	return &c
 }
 

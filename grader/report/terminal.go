@@ -95,8 +95,13 @@ func Terminal(w io.Writer, r *result.Result, color bool) error {
 		// that ran
 		of = fmt.Sprintf(" of the checks run, %d points left out", r.SkippedPoints)
 	}
-	fmt.Fprintf(&b, "\n  Score %d/%d (%.0f%%)%s, passing %d%%: %s   [%.1fs]\n\n",
+	fmt.Fprintf(&b, "\n  Score %d/%d (%.0f%%)%s, passing %d%%: %s   [%.1fs]\n",
 		r.Score, r.MaxScore, r.Percent, of, r.PassingScore, verdict, r.DurationSeconds)
+	if reg := r.Environment.Registry; reg != "" {
+		// the learner's objects in the cluster name these, not their files'
+		fmt.Fprintf(&b, "  Images: labgrade.local/NAME ran as %s/NAME in this cluster\n", Safe(reg))
+	}
+	b.WriteString("\n")
 	_, err := io.WriteString(w, b.String())
 	return err
 }

@@ -92,6 +92,10 @@ type Environment struct {
 	Cluster    string `json:"cluster,omitempty"`
 	// LabDigest identifies the lab's files (sha256:...).
 	LabDigest string `json:"labDigest,omitempty"`
+	// Registry is REGISTRY/PREFIX when the lab's images were pushed there
+	// and the cluster ran them from it: every labgrade.local/NAME the lab
+	// and the submission name was REGISTRY/PREFIX/NAME in the cluster.
+	Registry string `json:"registry,omitempty"`
 }
 
 // Refusal is an object or a file of the submission that labgrade refused

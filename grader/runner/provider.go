@@ -31,6 +31,9 @@ type provider interface {
 	// LoadImage loads a built image into the nodes of the kind cluster
 	// that lack it, returning those nodes.
 	LoadImage(ctx context.Context, name, ref string) ([]string, error)
+	// PushImage pushes a built image to a registry as dest and returns
+	// its digest there.
+	PushImage(ctx context.Context, ref, dest string, insecure bool) (string, error)
 	// ServerVersion asks the API server its version.
 	ServerVersion(ctx context.Context, c *cluster.Clients) (string, error)
 	Apply(ctx context.Context, c *cluster.Clients, objs []apply.Object, ns string) error
@@ -51,6 +54,15 @@ type kindProvider struct{ *cluster.Kind }
 
 func (kindProvider) BuildImage(ctx context.Context, img docker.ImageSpec) (bool, error) {
 	return docker.BuildIfChanged(ctx, img)
+}
+
+func (kindProvider) PushImage(ctx context.Context, ref, dest string, insecure bool) (string, error) {
+	host, err := docker.Connect(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer host.Close()
+	return host.Push(ctx, ref, dest, insecure)
 }
 
 func (kindProvider) ServerVersion(ctx context.Context, c *cluster.Clients) (string, error) {

@@ -57,6 +57,10 @@ type Options struct {
 	NodeImage string
 	// Kubeconfig and Context select the cluster with ExistingCluster.
 	Kubeconfig, Context string
+	// Registry, with ExistingCluster, is where the lab's images are pushed
+	// and pulled from instead of being loaded into kind nodes; the lab's
+	// image references are mapped to it (cluster.ImageMap).
+	Registry *cluster.ImageMap
 	// KeepCluster leaves a cluster this session created running at Close.
 	KeepCluster bool
 	// Progress receives one line per step, with elapsed time.
@@ -282,6 +286,15 @@ func (s *Session) ensureCluster(ctx context.Context) error {
 			return err
 		}
 		s.clients = c
+		if s.opts.Registry != nil {
+			if s.clients, err = c.MapImages(s.opts.Registry); err != nil {
+				return err
+			}
+			s.env.Registry = s.opts.Registry.Registry
+			s.env.Cluster = c.Context
+			s.progress("images: the lab's %s images are %s/ in this cluster", cluster.LabImagePrefix, s.opts.Registry.Registry)
+			return s.recordServer(ctx)
+		}
 		// Images load only into kind clusters; kind names its contexts kind-NAME.
 		if name, isKind := strings.CutPrefix(c.Context, "kind-"); isKind {
 			if ok, _ := s.provider.Exists(name); ok {
@@ -407,8 +420,8 @@ func (s *Session) loadImages(ctx context.Context) error {
 	if len(s.opts.Lab.Spec.Cluster.Images) == 0 {
 		return nil
 	}
-	if s.kindCluster == "" {
-		s.progress("images: not a kind cluster; the lab's images must already be available to it")
+	if s.kindCluster == "" && s.clients.Images == nil {
+		s.progress("images: not a kind cluster; the lab's images must already be available to it (or give --registry)")
 		return nil
 	}
 	if s.builds == nil { // Open starts them; a session made otherwise builds now
@@ -416,6 +429,9 @@ func (s *Session) loadImages(ctx context.Context) error {
 	}
 	if err := s.builds.wait(ctx); err != nil {
 		return err
+	}
+	if m := s.clients.Images; m != nil {
+		return s.pushImages(ctx, m)
 	}
 	arch := s.builds.arch
 	if ns, err := s.clients.Typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err == nil && len(ns.Items) > 0 {
@@ -441,6 +457,29 @@ func (s *Session) loadImages(ctx context.Context) error {
 		} else {
 			s.progress("images: loaded %s into %s", img.Name, strings.Join(loaded, ", "))
 		}
+	}
+	return nil
+}
+
+// pushImages pushes the lab's images to the registry the cluster pulls
+// from. The nodes' architecture is the cluster's business: the images are
+// built for the host's, and a cluster of another one fails to start them.
+func (s *Session) pushImages(ctx context.Context, m *cluster.ImageMap) error {
+	for _, img := range s.opts.Lab.Spec.Cluster.Images {
+		dest := m.ToCluster(img.Name)
+		if dest == "" {
+			return fmt.Errorf("image %s is not under %s: only the lab's own images can be mapped to --registry", img.Name, cluster.LabImagePrefix)
+		}
+		var digest string
+		err := s.retry(ctx, "pushing image "+img.Name, 3, transient, "check that the registry answers and that you are logged in to it (docker login)", func() error {
+			var err error
+			digest, err = s.provider.PushImage(ctx, img.Name, dest, m.Insecure)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		s.progress("images: pushed %s as %s (%s)", img.Name, dest, digest)
 	}
 	return nil
 }

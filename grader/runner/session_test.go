@@ -42,6 +42,10 @@ func (f *fakeProvider) LoadImage(context.Context, string, string) ([]string, err
 	f.calls = append(f.calls, "load")
 	return nil, nil
 }
+func (f *fakeProvider) PushImage(_ context.Context, _, dest string, _ bool) (string, error) {
+	f.calls = append(f.calls, "push "+dest)
+	return "sha256:0", nil
+}
 func (f *fakeProvider) ServerVersion(context.Context, *cluster.Clients) (string, error) {
 	f.calls = append(f.calls, "version")
 	return "v1.37.0", nil
@@ -137,4 +141,21 @@ func TestFaulty(t *testing.T) {
 	assert.Error(t, p.Apply(ctx, nil, nil, "ns"))
 	assert.NoError(t, p.Apply(ctx, nil, nil, "ns"))
 	assert.Equal(t, []string{"create", "load", "version", "apply"}, f.calls, "each real call came after its faults")
+}
+
+// TestPushImages: with a registry, each lab image is pushed under the
+// registry's name for it; an image that is not the lab's own is refused.
+func TestPushImages(t *testing.T) {
+	m, err := cluster.NewImageMap("localhost:5001/class", false)
+	require.NoError(t, err)
+	l := testLab()
+	l.Spec.Cluster.Images = []spec.Image{{Name: "labgrade.local/etl:1.0"}, {Name: "labgrade.local/store:1.0"}}
+	f := &fakeProvider{}
+	s := &Session{opts: Options{Lab: l}, provider: f}
+	require.NoError(t, s.pushImages(context.Background(), m))
+	assert.Equal(t, []string{"push localhost:5001/class/etl:1.0", "push localhost:5001/class/store:1.0"}, f.calls)
+
+	l.Spec.Cluster.Images = []spec.Image{{Name: "docker.io/library/nginx:1.27"}}
+	err = s.pushImages(context.Background(), m)
+	assert.ErrorContains(t, err, "not under labgrade.local/")
 }
