@@ -430,19 +430,21 @@ func (s *Session) loadImages(ctx context.Context) error {
 	if err := s.builds.wait(ctx); err != nil {
 		return err
 	}
-	if m := s.clients.Images; m != nil {
-		return s.pushImages(ctx, m)
-	}
 	arch := s.builds.arch
 	if ns, err := s.clients.Typed.CoreV1().Nodes().List(ctx, metav1.ListOptions{}); err == nil && len(ns.Items) > 0 {
 		arch = ns.Items[0].Status.NodeInfo.Architecture
 	}
 	for _, img := range s.opts.Lab.Spec.Cluster.Images {
-		if arch != s.builds.arch { // a kind node of another architecture than the host
+		if arch != s.builds.arch { // nodes of another architecture than the host
 			if err := s.buildImage(ctx, img.Name, img.Build, img.BuildArgs, arch); err != nil {
 				return err
 			}
 		}
+	}
+	if m := s.clients.Images; m != nil {
+		return s.pushImages(ctx, m)
+	}
+	for _, img := range s.opts.Lab.Spec.Cluster.Images {
 		var loaded []string
 		err := s.retry(ctx, "loading image "+img.Name, 3, transient, "check that Docker is running and has free disk, then run again", func() error {
 			var err error
@@ -461,9 +463,8 @@ func (s *Session) loadImages(ctx context.Context) error {
 	return nil
 }
 
-// pushImages pushes the lab's images to the registry the cluster pulls
-// from. The nodes' architecture is the cluster's business: the images are
-// built for the host's, and a cluster of another one fails to start them.
+// pushImages pushes the lab's images, built for the architecture of the
+// cluster's first node, to the registry the cluster pulls from.
 func (s *Session) pushImages(ctx context.Context, m *cluster.ImageMap) error {
 	for _, img := range s.opts.Lab.Spec.Cluster.Images {
 		dest := m.ToCluster(img.Name)
