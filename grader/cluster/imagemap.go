@@ -125,8 +125,8 @@ func textual(contentType string) bool {
 	if err != nil {
 		return false
 	}
-	return mt == "application/json" || strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "+yaml") ||
-		mt == "application/yaml" || mt == "application/json;stream=watch"
+	// a watch is application/json;stream=watch: the parameter is dropped
+	return mt == "application/json" || mt == "application/yaml" || strings.HasSuffix(mt, "+json") || strings.HasSuffix(mt, "+yaml")
 }
 
 // replacement replaces from by to where from starts a reference: not

@@ -84,3 +84,15 @@ func TestReplacingReaderDoesNotHoldEvents(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "localhost:5001/lab/x", string(rest))
 }
+
+// What the mapping rewrites: JSON (watches too) and YAML apply patches;
+// protobuf, CBOR and other streams pass as they are.
+func TestTextual(t *testing.T) {
+	for ct, want := range map[string]bool{
+		"application/json": true, "application/json;stream=watch": true, "application/apply-patch+yaml": true,
+		"application/merge-patch+json": true, "application/vnd.kubernetes.protobuf": false,
+		"application/cbor": false, "text/plain": false, "": false,
+	} {
+		assert.Equal(t, want, textual(ct), ct)
+	}
+}

@@ -285,23 +285,19 @@ func (s *Session) ensureCluster(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		s.clients = c
-		if s.opts.Registry != nil {
-			if s.clients, err = c.MapImages(s.opts.Registry); err != nil {
+		s.clients, s.env.Cluster = c, c.Context
+		if m := s.opts.Registry; m != nil { // images are pushed, never loaded, even into kind
+			if s.clients, err = c.MapImages(m); err != nil {
 				return err
 			}
-			s.env.Registry = s.opts.Registry.Registry
-			s.env.Cluster = c.Context
-			s.progress("images: the lab's %s images are %s/ in this cluster", cluster.LabImagePrefix, s.opts.Registry.Registry)
-			return s.recordServer(ctx)
-		}
-		// Images load only into kind clusters; kind names its contexts kind-NAME.
-		if name, isKind := strings.CutPrefix(c.Context, "kind-"); isKind {
+			s.env.Registry = m.Registry
+			s.progress("images: the lab's %s images are %s/ in this cluster", cluster.LabImagePrefix, m.Registry)
+		} else if name, isKind := strings.CutPrefix(c.Context, "kind-"); isKind {
+			// images load only into kind clusters; kind names its contexts kind-NAME
 			if ok, _ := s.provider.Exists(name); ok {
 				s.kindCluster = name
 			}
 		}
-		s.env.Cluster = c.Context
 		return s.recordServer(ctx)
 	}
 	name := cluster.ClusterName(s.opts.Lab.Name())
