@@ -22,6 +22,7 @@ import (
 	"k8s.io/client-go/informers"
 	"k8s.io/client-go/tools/cache"
 
+	"github.com/labgrade/labgrade/grader/diagnose"
 	"github.com/labgrade/labgrade/grader/spec"
 )
 
@@ -178,7 +179,7 @@ func manualRun(cj *batchv1.CronJob, env map[string]string) *batchv1.Job {
 	}
 	job := &batchv1.Job{
 		ObjectMeta: metav1.ObjectMeta{
-			GenerateName:    strings.TrimSuffix(prefix, "-") + "-labgrade-",
+			GenerateName:    strings.TrimSuffix(prefix, "-") + diagnose.GraderRunInfix,
 			Namespace:       cj.Namespace,
 			Labels:          cj.Spec.JobTemplate.Labels,
 			Annotations:     annotations,

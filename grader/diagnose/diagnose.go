@@ -112,12 +112,16 @@ func events(ctx context.Context, c *cluster.Clients, ns, kind, name string) []st
 	return out
 }
 
+// GraderRunInfix is in the name of every Job the grader runs from a
+// CronJob (the job check's runs: CRONJOB-labgrade-xxxxx).
+const GraderRunInfix = "-labgrade-"
+
 // ranByGrader reports the CronJob controller's warning about a Job it did
 // not create: it says so of every manual run (kubectl create job --from
-// too), and the job check's runs are manual runs named NAME-labgrade-...
-// (checks.manualRun). It tells the learner nothing about their CronJob.
+// too), the job check's included. It tells the learner nothing about
+// their CronJob.
 func ranByGrader(e corev1.Event) bool {
-	return e.InvolvedObject.Kind == "CronJob" && e.Reason == "UnexpectedJob" && strings.Contains(e.Message, "-labgrade-")
+	return e.InvolvedObject.Kind == "CronJob" && e.Reason == "UnexpectedJob" && strings.Contains(e.Message, GraderRunInfix)
 }
 
 // EventTime is when an Event last happened: its lastTimestamp, else its
