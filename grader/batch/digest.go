@@ -2,6 +2,7 @@ package batch
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/json"
 	"fmt"
@@ -12,6 +13,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/labgrade/labgrade/grader/docker"
 	"github.com/labgrade/labgrade/grader/lab"
 )
 
@@ -163,8 +165,8 @@ func UpToDate(dir string, want Stamp) bool {
 // decides what to grade again before it builds anything.) "" for a
 // directory outside any module, which is built alone.
 func goSources(dir string) (string, error) {
-	mod, err := goCmd(dir, "env", "GOMOD")
-	if err != nil || mod == "" || mod == os.DevNull {
+	mod := docker.GoModFile(context.Background(), dir)
+	if mod == "" {
 		return "", nil // no toolchain or no module: the directory alone is built
 	}
 	out, err := goCmd(dir, "list", "-deps", "-f", "{{if and (not .Standard) .Module}}{{if .Module.Main}}{{.Dir}}{{end}}{{end}}", ".")

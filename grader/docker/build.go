@@ -144,7 +144,7 @@ func compile(ctx context.Context, s ImageSpec, out string) error {
 		arch = "amd64"
 	}
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+arch, "GOFLAGS=-mod=mod")
-	if !inModule(ctx, s.Dir) {
+	if GoModFile(ctx, s.Dir) == "" {
 		// A lab's own standard-library program (labgrade lab new makes
 		// one) has no go.mod of its own and may live outside any module:
 		// GOPATH mode builds a lone package directory as it is.
@@ -159,13 +159,17 @@ func compile(ctx context.Context, s ImageSpec, out string) error {
 	return nil
 }
 
-// inModule reports whether dir belongs to a Go module.
-func inModule(ctx context.Context, dir string) bool {
+// GoModFile is the go.mod that dir's Go package builds with, "" when dir
+// belongs to no module (or there is no Go toolchain).
+func GoModFile(ctx context.Context, dir string) string {
 	cmd := exec.CommandContext(ctx, "go", "env", "GOMOD")
 	cmd.Dir = dir
 	out, err := cmd.Output()
 	mod := strings.TrimSpace(string(out))
-	return err == nil && mod != "" && mod != os.DevNull
+	if err != nil || mod == os.DevNull {
+		return ""
+	}
+	return mod
 }
 
 // splitRef splits "repo/name:tag" at the tag's colon (not a registry port's).
