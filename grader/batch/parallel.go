@@ -12,9 +12,11 @@ import (
 // Host capacity a grading takes on a kind cluster, whose one node is this
 // host. What bounds parallel gradings is what their pods request from the
 // node's scheduler, not labgrade's own CPU (a grading mostly waits on
-// rollouts and traffic phases of set length): k8s-serving's pods request
-// about 0.25 cores a submission, and Kubernetes itself requests about 0.9
-// cores of the node. Memory: a submission's pods (two or three model
+// rollouts and traffic phases of set length): k8s-serving's solution asks
+// at most 0.14 cores at a rollout's peak (serving pods, the surge pod,
+// pods draining in preStop, the drift monitor, the grader's load
+// generator); 0.25 leaves room for learners who ask more. Kubernetes
+// itself requests about 0.9 cores of the node. Memory: a submission's pods (two or three model
 // servers, a load generator, a drift monitor) stay under 400 MiB, and the
 // node's control plane needs about 1.5 GiB.
 const (

@@ -1,11 +1,13 @@
 package checks
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -72,10 +74,11 @@ func startTraffic(ctx context.Context, env Env, t spec.Traffic, extraArgs ...str
 	// the first ones). Then the counters start afresh, so that only what
 	// happens from the change on is judged.
 	var last, prev traffic.Summary
+	var asked error // the last summary request's error, for the message
 	steadySince := time.Time{}
 	err := wait.PollUntilContextTimeout(ctx, 250*time.Millisecond, 60*time.Second, true, func(ctx context.Context) (bool, error) {
 		s, err := lg.summary(ctx)
-		if err != nil {
+		if asked = err; err != nil {
 			return false, nil
 		}
 		prev, last = last, s
@@ -92,13 +95,33 @@ func startTraffic(ctx context.Context, env Env, t spec.Traffic, extraArgs ...str
 		err = lg.reset(ctx)
 	}
 	if err != nil {
+		why := lg.why(asked)
 		lg.delete()
 		if last.Sent > 0 {
 			return nil, Failf("traffic through service %s never ran a second without failures before the change: %s", t.Service, last)
 		}
-		return nil, fmt.Errorf("the load generator pod %s did not start sending in 60s: %v", lg.name, err)
+		return nil, fmt.Errorf("the load generator pod %s did not start sending in 60s (%s): %v", lg.name, why, err)
 	}
 	return lg, nil
+}
+
+// why says how the load generator pod stands when it did not start: not
+// scheduled (a node without room for it: too many gradings at once), its
+// container waiting, or running while its summary does not answer.
+func (l *loadgen) why(asked error) string {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	p, err := l.env.Clients.Typed.CoreV1().Pods(l.ns).Get(ctx, l.name, metav1.GetOptions{})
+	if err != nil {
+		return fmt.Sprintf("reading the pod: %v", err)
+	}
+	if p.Status.Phase == corev1.PodRunning {
+		if asked != nil {
+			return fmt.Sprintf("pod running; its summary did not answer: %v", asked)
+		}
+		return "pod running, no request sent"
+	}
+	return cmp.Or(podState(p), "pod "+strings.ToLower(string(p.Status.Phase)))
 }
 
 func (l *loadgen) summary(ctx context.Context) (traffic.Summary, error) {
