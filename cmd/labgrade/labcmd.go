@@ -157,6 +157,6 @@ Exit status: 0 proven, 1 a mismatch, 2 the lab or the environment is broken.`,
 	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "prove the lab in the cluster of this kubeconfig instead of labgrade-LAB (not created, not deleted)")
 	cmd.Flags().StringVar(&kubeContext, "context", "", "kubeconfig context to use (with --kubeconfig, or from $KUBECONFIG)")
 	registry.register(cmd.Flags())
-	cmd.Flags().IntVar(&parallel, "parallel", 0, fmt.Sprintf("cases graded at once (default %d here: two per core)", labtest.DefaultParallel()))
+	cmd.Flags().IntVar(&parallel, "parallel", 0, fmt.Sprintf("cases graded at once (default %d here: two per core, fewer if the cluster's free CPU holds fewer at 0.25 cores a case)", labtest.DefaultParallel()))
 	return cmd
 }

@@ -71,6 +71,13 @@ func capacity(cpus int, avail uint64) Capacity {
 	return c
 }
 
+// FitCPU is how many gradings the cluster's free CPU (millicores the
+// scheduler can still give, cluster.Clients.FreeCPU) holds side by side,
+// at least 1.
+func FitCPU(freeMilli int64) int {
+	return max(1, int(float64(freeMilli)/1000/coresPerGrading))
+}
+
 // availableMemory reads MemAvailable from /proc/meminfo (0 where there is
 // none, as on macOS: then only the CPUs count).
 func availableMemory() uint64 {

@@ -203,3 +203,9 @@ func TestCapacity(t *testing.T) {
 	assert.Equal(t, 1, capacity(1, 0).Parallel, "never less than one")
 	assert.Contains(t, capacity(2, 24<<30).String(), "4 at once (2 CPUs, 24.0 GiB memory available")
 }
+
+func TestFitCPU(t *testing.T) {
+	assert.Equal(t, 4, FitCPU(2000-860), "a 2-core kind node beside Kubernetes' own requests")
+	assert.Equal(t, 2, FitCPU(600))
+	assert.Equal(t, 1, FitCPU(0), "never less than one")
+}

@@ -37,7 +37,8 @@ type Options struct {
 	Kubeconfig, Context string
 	// Registry maps the lab's images to a registry the cluster pulls from.
 	Registry *cluster.ImageMap
-	// Parallel is how many cases are graded at once (0 = DefaultParallel).
+	// Parallel is how many cases are graded at once (0 = DefaultParallel,
+	// or fewer if the cluster's free CPU holds fewer).
 	Parallel int
 	// Progress receives the runs' progress lines.
 	Progress io.Writer
@@ -152,6 +153,16 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		rep.Cases, rep.OK, rep.EnvironmentError = cases, false, failed.EnvironmentError
 		rep.Seconds = time.Since(start).Seconds()
 		return rep, nil
+	}
+
+	if o.Parallel <= 0 && parallel > 1 {
+		// two per core presumes the cluster is this host's and idle: a
+		// cluster with less room for pods takes fewer at once
+		if free, err := s.Clients().FreeCPU(ctx); err == nil && batch.FitCPU(free) < parallel {
+			parallel = batch.FitCPU(free)
+			rep.Parallel = parallel
+			progress(o.Progress, "== the cluster's nodes have %.2f cores free for pods: %d cases at a time", float64(free)/1000, parallel)
+		}
 	}
 
 	namespaces := map[string]bool{}
