@@ -44,7 +44,7 @@ func TestFreeCPU(t *testing.T) {
 			n.Spec.Taints = []corev1.Taint{{Key: "spot", Effect: corev1.TaintEffectPreferNoSchedule}}
 		}),
 		pod("system", "a", corev1.PodRunning, "", "250m", "600m"), // 850m
-		pod("init-heavy", "a", corev1.PodRunning, "300m", "100m"),  // the init container's 300m
+		pod("init-heavy", "a", corev1.PodRunning, "300m", "100m"), // the init container's 300m
 		pod("done", "a", corev1.PodSucceeded, "", "500m"),
 		pod("pending", "", corev1.PodPending, "", "500m"),
 		pod("cordoned", "b", corev1.PodRunning, "", "1"),
