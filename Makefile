@@ -10,6 +10,7 @@
 #   make generate  regenerate the check kinds of the spec, the JSON Schema,
 #                  the spec reference and lab data
 #   make bench-drift      drift statistics: Go against scipy, same data
+#   make bench-run        cold labgrade run against a bash+kubectl grader
 #   make drift-reference  regenerate the scipy reference vectors (once)
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -64,3 +65,10 @@ drift-reference:
 .PHONY: bench-batch
 bench-batch:
 	hack/bench/bench-batch.sh
+
+# one cold grading of the k8s-serving solution: labgrade run against a
+# hand-written kind+kubectl+bash grader (hack/bench/baseline-k8s-serving.sh),
+# alternating, ROUNDS each (default 2); prints times and the ratio.
+.PHONY: bench-run
+bench-run:
+	hack/bench/bench-run.sh

@@ -49,12 +49,12 @@ type Options struct {
 // DefaultParallel is how many cases a lab test grades at once: two per
 // core. A case spends most of its time waiting on the cluster (rollouts,
 // traffic phases of set length), not computing; what bounds it is the
-// CPU its pods request from the node's scheduler: on a 2-core node of
-// which Kubernetes requests 0.86 cores, k8s-serving's cases asked 0.14
-// cores each at a rollout's peak (pods draining in preStop still hold
-// theirs), 1.42 cores in all with four at once. At 50m a pod they asked
-// 0.31 and filled the node: a load generator then waited Pending past its
-// start deadline (seen in CI as a case ending in error).
+// CPU its pods request from the node's scheduler. On a 2-core node of
+// which Kubernetes requests 0.86 cores, four k8s-serving cases at once
+// brought the node's requests to at most 1.42 cores (pods draining in
+// preStop still hold theirs), with its serving pods asking 25m each. At
+// 50m a pod they filled the node, and a load generator waited Pending
+// past its start deadline (seen in CI as a case ending in error).
 func DefaultParallel() int { return max(2, 2*runtime.NumCPU()) }
 
 // Case is one graded submission: the solution or a broken variant.
