@@ -193,34 +193,30 @@ drifts() {
 }
 check drift-detects 15 drifts
 
-# rollout: steady traffic, the new image, and not one failed request
-# (failures before the change are the last check's pods leaving the
-# endpoints, not this one's)
-rollout() {
-  local s before
-  loadgen lg-rollout 100
+# under_change POD RATE IMAGE WAIT...: steady traffic from a load generator
+# POD, the new IMAGE, WAIT until the Deployment got where it should, and not
+# one failed request from the change on (failures before it are the last
+# check's pods leaving the endpoints, not this one's)
+under_change() {
+  local pod=$1 rate=$2 img=$3 s before
+  shift 3
+  loadgen "$pod" "$rate"
   sleep 2
-  before=$(summary lg-rollout | jq .failed)
-  kn set image deploy/model-server "*=labgrade.local/model-server:1.1" >/dev/null
-  kn rollout status deploy/model-server --timeout=90s >/dev/null
-  s=$(summary lg-rollout)
-  k delete pod -n "$ns" lg-rollout --grace-period 0 >/dev/null 2>&1
+  before=$(summary "$pod" | jq .failed)
+  kn set image deploy/model-server "*=$img" >/dev/null
+  "$@" >/dev/null
+  s=$(summary "$pod")
+  k delete pod -n "$ns" "$pod" --grace-period 0 >/dev/null 2>&1
   jq -e --argjson before "$before" '.ok > 0 and .failed == $before' <<<"$s"
 }
+# the new version rolls out
+rollout() { under_change lg-rollout 100 labgrade.local/model-server:1.1 kn rollout status deploy/model-server --timeout=90s; }
 check rollout-under-traffic 15 rollout
-
 # a version that never gets ready: the Deployment reports the deadline and
 # the old pods keep answering
 halts() {
-  local s before
-  loadgen lg-halt 20
-  sleep 2
-  before=$(summary lg-halt | jq .failed)
-  kn set image deploy/model-server "*=labgrade.local/model-server:broken" >/dev/null
-  kn wait deploy/model-server --for=jsonpath='{.status.conditions[?(@.type=="Progressing")].reason}'=ProgressDeadlineExceeded --timeout=90s >/dev/null
-  s=$(summary lg-halt)
-  k delete pod -n "$ns" lg-halt --grace-period 0 >/dev/null 2>&1
-  jq -e --argjson before "$before" '.ok > 0 and .failed == $before' <<<"$s"
+  under_change lg-halt 20 labgrade.local/model-server:broken kn wait deploy/model-server \
+    --for=jsonpath='{.status.conditions[?(@.type=="Progressing")].reason}'=ProgressDeadlineExceeded --timeout=90s
 }
 check rollout-halts 10 halts
 phase_end
