@@ -16,9 +16,9 @@ import (
 // at most 0.14 cores at a rollout's peak (serving pods, the surge pod,
 // pods draining in preStop, the drift monitor, the grader's load
 // generator); 0.25 leaves room for learners who ask more. Kubernetes
-// itself requests about 0.9 cores of the node. Memory: a submission's pods (two or three model
-// servers, a load generator, a drift monitor) stay under 400 MiB, and the
-// node's control plane needs about 1.5 GiB.
+// itself requests about 0.9 cores of the node. Memory: a submission's
+// pods (two or three model servers, a load generator, a drift monitor)
+// stay under 400 MiB, and the node's control plane needs about 1.5 GiB.
 const (
 	coresPerGrading    = 0.25
 	coresOfKubernetes  = 0.9
