@@ -125,8 +125,8 @@ func proveLabAlone(t *testing.T, name string) {
 }
 
 // proveLab runs labgrade lab test on a lab directory (with flags, e.g. the
-// cluster to use) and requires every case as declared, logging each case's time and the solution's phases and
-// checks.
+// cluster to use) and requires every case as declared, logging each case's
+// time and the solution's phases and checks.
 func proveLab(t *testing.T, ctx context.Context, dir string, flags ...string) {
 	t.Helper()
 	res := labgrade(t, ctx, append([]string{"lab", "test", dir, "--keep", "-o", "json"}, flags...)...)

@@ -11,7 +11,6 @@ import (
 	"github.com/labgrade/labgrade/grader/lablint"
 	"github.com/labgrade/labgrade/grader/labtest"
 	"github.com/labgrade/labgrade/grader/result"
-	"github.com/labgrade/labgrade/grader/runner"
 	"github.com/labgrade/labgrade/grader/scaffold"
 )
 
@@ -98,9 +97,10 @@ func newLabTestCmd() *cobra.Command {
 		Short: "Prove a lab: the solution scores 100 %, each broken variant fails exactly what it declares",
 		Long: `Grade the lab's solution/ and every broken/<variant>/ (the solution with the
 variant's files in place, minus those its expect.yaml removes) in one grading
-session on one kind cluster (labgrade-LAB, or the cluster of --kubeconfig/--context,
-with --registry for one whose nodes labgrade cannot load images into): the cases are graded at the same time (--parallel
-at once), each in a namespace of its own (the lab's namespace suffixed with the
+session on one cluster (kind's labgrade-LAB, or the cluster of
+--kubeconfig/--context, with --registry for one whose nodes labgrade cannot
+load images into): the cases are graded at the same time (--parallel at
+once), each in a namespace of its own (the lab's namespace suffixed with the
 case's name), which is deleted when its case is done. The solution must score
 100 %; each variant must fail exactly the checks its expect.yaml lists, with its
 verdict; no check may end in error. Prints a table of case x check and the time
@@ -119,16 +119,13 @@ Exit status: 0 proven, 1 a mismatch, 2 the lab or the environment is broken.`,
 				}
 				return exitError{result.ExitError}
 			}
-			where := runner.Options{Cluster: runner.ReuseCluster}
-			if kubeconfig != "" || kubeContext != "" {
-				where.Cluster = runner.ExistingCluster
-			}
-			if err := registry.set(&where); err != nil {
+			images, err := registry.imageMap(kubeconfig != "" || kubeContext != "")
+			if err != nil {
 				return err
 			}
 			rep, err := labtest.Run(cmd.Context(), labtest.Options{
 				Lab: l, NodeImage: nodeImage, Keep: keep, Parallel: parallel, Progress: cmd.ErrOrStderr(), Version: labgradeVersion(),
-				Kubeconfig: kubeconfig, Context: kubeContext, Registry: where.Registry,
+				Kubeconfig: kubeconfig, Context: kubeContext, Registry: images,
 			})
 			if err != nil {
 				return err

@@ -21,22 +21,25 @@ func (r *registryFlags) register(f *pflag.FlagSet) {
 	f.BoolVar(&r.insecure, "registry-insecure", false, "talk plain HTTP to --registry (implied for a registry on localhost)")
 }
 
-// set puts the image mapping into o; a registry for a kind cluster
-// labgrade makes is a usage error: its nodes get the images directly.
+// set puts the image mapping into o (see imageMap).
 func (r *registryFlags) set(o *runner.Options) error {
+	m, err := r.imageMap(o.Cluster == runner.ExistingCluster)
+	o.Registry = m
+	return err
+}
+
+// imageMap is the mapping --registry asks for, nil without it. A registry
+// for a kind cluster labgrade makes (not existing) is a usage error: its
+// nodes get the images directly.
+func (r *registryFlags) imageMap(existing bool) (*cluster.ImageMap, error) {
 	if r.registry == "" {
 		if r.insecure {
-			return fmt.Errorf("--registry-insecure goes with --registry")
+			return nil, fmt.Errorf("--registry-insecure goes with --registry")
 		}
-		return nil
+		return nil, nil
 	}
-	if o.Cluster != runner.ExistingCluster {
-		return fmt.Errorf("--registry goes with --kubeconfig (or --context): a kind cluster labgrade makes gets the lab's images loaded into its nodes")
+	if !existing {
+		return nil, fmt.Errorf("--registry goes with --kubeconfig (or --context): a kind cluster labgrade makes gets the lab's images loaded into its nodes")
 	}
-	m, err := cluster.NewImageMap(r.registry, r.insecure)
-	if err != nil {
-		return err
-	}
-	o.Registry = m
-	return nil
+	return cluster.NewImageMap(r.registry, r.insecure)
 }

@@ -38,9 +38,8 @@ type JobCheck struct {
 	// CronJob whose jobTemplate is run, in the lab namespace.
 	CronJob string `json:"cronJob"`
 	// Env sets variables in every container of the run (init containers
-	// too), replacing the
-	// template's value (or valueFrom) of the same name: what the lab feeds
-	// the run, e.g. the dataset version to train on.
+	// too), replacing the template's value (or valueFrom) of the same name:
+	// what the lab feeds the run, e.g. the dataset version to train on.
 	Env map[string]string `json:"env,omitempty"`
 	// Deadline for the run to end, complete or failed (default 60s). A run
 	// still going then fails the check.
