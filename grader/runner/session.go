@@ -462,11 +462,16 @@ func (s *Session) loadImages(ctx context.Context) error {
 // pushImages pushes the lab's images, built for the architecture of the
 // cluster's first node, to the registry the cluster pulls from.
 func (s *Session) pushImages(ctx context.Context, m *cluster.ImageMap) error {
-	for _, img := range s.opts.Lab.Spec.Cluster.Images {
-		dest := m.ToCluster(img.Name)
-		if dest == "" {
+	// every image mapped before any is pushed: a refusal leaves the
+	// registry as it was
+	dests := make([]string, len(s.opts.Lab.Spec.Cluster.Images))
+	for i, img := range s.opts.Lab.Spec.Cluster.Images {
+		if dests[i] = m.ToCluster(img.Name); dests[i] == "" {
 			return fmt.Errorf("image %s is not under %s: only the lab's own images can be mapped to --registry", img.Name, cluster.LabImagePrefix)
 		}
+	}
+	for i, img := range s.opts.Lab.Spec.Cluster.Images {
+		dest := dests[i]
 		var digest string
 		err := s.retry(ctx, "pushing image "+img.Name, 3, transient, "check that the registry answers and that you are logged in to it (docker login)", func() error {
 			var err error

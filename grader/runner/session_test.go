@@ -155,7 +155,9 @@ func TestPushImages(t *testing.T) {
 	require.NoError(t, s.pushImages(context.Background(), m))
 	assert.Equal(t, []string{"push localhost:5001/class/etl:1.0", "push localhost:5001/class/store:1.0"}, f.calls)
 
-	l.Spec.Cluster.Images = []spec.Image{{Name: "docker.io/library/nginx:1.27"}}
+	f.calls = nil
+	l.Spec.Cluster.Images = []spec.Image{{Name: "labgrade.local/etl:1.0"}, {Name: "docker.io/library/nginx:1.27"}}
 	err = s.pushImages(context.Background(), m)
 	assert.ErrorContains(t, err, "not under labgrade.local/")
+	assert.Empty(t, f.calls, "nothing pushed before the refusal")
 }
