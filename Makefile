@@ -16,6 +16,9 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 GO ?= go
 E2E_TIMEOUT ?= 45m
+# go test (-v for e2e) and, at the end, a summary of the failures
+# (gotestsum: go.mod's tool block)
+GOTEST = $(GO) tool gotestsum --format-hide-empty-pkg --format
 
 .PHONY: test unit e2e e2e-env build generate bench-drift drift-reference
 
@@ -25,13 +28,15 @@ build:
 unit:
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./e2e/
-	$(GO) test -count=1 ./...
+	$(GOTEST) standard-quiet -- -count=1 ./...
 
 e2e-env:
 	@hack/e2e-env.sh
 
 # The node image comes from hack/e2e-env.sh (last stdout line); its progress
-# goes to stderr. go test -v prints every e2e case with its duration.
+# goes to stderr. gotestsum prints what go test -v does (every e2e case with
+# its duration) and then, last, each failed test's own output: parallel
+# tests interleave, and CI shows the tail of the log.
 # E2E_LANES: the longest test (TestLabK8sServing, mostly waiting on
 # traffic phases) starts at once and runs beside this many lanes of the
 # other tests, each on a cluster of its own (e2e/helpers_test.go, lane).
@@ -43,7 +48,8 @@ e2e:
 	echo "e2e: node image $$img"; \
 	chromium=$$(hack/browser.sh | tail -n 1); \
 	echo "e2e: browser $$chromium"; \
-	E2E_LANES=$(E2E_LANES) LABGRADE_NODE_IMAGE="$$img" LABGRADE_CHROMIUM="$$chromium" $(GO) test -tags e2e -v -count=1 -parallel $(E2E_PARALLEL) -timeout $(E2E_TIMEOUT) ./e2e/
+	E2E_LANES=$(E2E_LANES) LABGRADE_NODE_IMAGE="$$img" LABGRADE_CHROMIUM="$$chromium" \
+	  $(GOTEST) standard-verbose -- -tags e2e -count=1 -parallel $(E2E_PARALLEL) -timeout $(E2E_TIMEOUT) ./e2e/
 
 test: unit e2e
 

@@ -114,7 +114,7 @@ func gradeInParallelNamespaces(t *testing.T, ctx context.Context, labDir string)
 		assert.Equal(t, s.ns, s.res.Namespace)
 		assert.Equal(t, s.name, s.res.Submission)
 		assert.ElementsMatch(t, s.want, s.res.Failing(), "%s fails exactly what it declares: %v", s.name, failingWithMessages(s.res))
-		assert.Equal(t, s.verdict, s.res.Verdict, s.name)
+		assert.Equal(t, s.verdict, s.res.Verdict, "%s: %v", s.name, failingWithMessages(s.res))
 		require.NotEmpty(t, targets[s.ns], "%s: its checks sent traffic", s.name)
 		for _, target := range targets[s.ns] {
 			assert.Contains(t, target, "."+s.ns+".svc", "%s: a load generator sends to another namespace", s.name)
