@@ -28,7 +28,7 @@ func runAccess(ctx context.Context, env Env, a *spec.AccessCheck) (string, error
 			return "", err
 		}
 	}
-	return askAgain(ctx, func() (string, error) { return askAccess(ctx, env, ns, a) })
+	return askAgain(ctx, func(ctx context.Context) (string, error) { return askAccess(ctx, env, ns, a) })
 }
 
 // askAccess asks every question of the check once: a Failure lists the

@@ -34,7 +34,7 @@ func runAdmission(ctx context.Context, env Env, a *spec.AdmissionCheck) (string,
 		return "", fmt.Errorf("the admission check's object %s is cluster-scoped: it must be a namespaced kind, tried in the grading namespace", a)
 	}
 	u.SetNamespace(env.Namespace)
-	return askAgain(ctx, func() (string, error) { return admitOnce(ctx, env, a, u, m) })
+	return askAgain(ctx, func(ctx context.Context) (string, error) { return admitOnce(ctx, env, a, u, m) })
 }
 
 // admitOnce makes one dry run and judges its answer.

@@ -18,15 +18,25 @@ const askAgainPause = 500 * time.Millisecond
 // unexpected answer is no verdict yet. When ctx ends, the last whole
 // round's Failure stands; a round cut short by ctx does not count. A busy
 // API server (apply.IsTransient) is asked again too, and its error stands
-// only if no round ever finished. Any other error ends it at once.
-func askAgain(ctx context.Context, ask func() (evidence string, err error)) (string, error) {
+// only if no round ever finished. Any other error ends it at once. ask
+// makes its requests in the context it is given: the first round's may
+// outlast ctx (firstAnswer), so that a slow API server still gets the
+// question answered once.
+func askAgain(ctx context.Context, ask func(ctx context.Context) (evidence string, err error)) (string, error) {
 	var last error
-	for {
-		evidence, err := ask()
+	for round := 0; ; round++ {
+		rctx, cancel := ctx, context.CancelFunc(func() {})
+		if round == 0 {
+			rctx, cancel = firstAnswer(ctx)
+		}
+		evidence, err := ask(rctx)
+		cancel()
 		var f *Failure
 		switch {
 		case err == nil:
 			return evidence, nil
+		case interrupted(ctx):
+			return "", errInterrupted
 		case errors.As(err, &f):
 			last = err
 		case ctx.Err() != nil && last != nil:

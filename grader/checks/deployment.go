@@ -108,7 +108,11 @@ func waitDeployment(ctx context.Context, env Env, name string, cond func(*appsv1
 	stop := make(chan struct{})
 	defer close(stop)
 	go inf.Run(stop)
-	cache.WaitForCacheSync(ctx.Done(), inf.HasSynced)
+	// the first list may take longer than ctx (firstAnswer): what it
+	// brought is judged once even then
+	first, cancel := firstAnswer(ctx)
+	defer cancel()
+	cache.WaitForCacheSync(first.Done(), inf.HasSynced)
 	var last *appsv1.Deployment
 	for {
 		if obj, ok, _ := inf.GetStore().GetByKey(env.Namespace + "/" + name); ok {

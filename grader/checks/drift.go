@@ -259,7 +259,7 @@ func eventPermission(ctx context.Context, env Env, dep *appsv1.Deployment) (stri
 	// it (see runAccess): a denial is asked again for a few seconds
 	wait, cancel := context.WithTimeout(ctx, rbacSettle)
 	defer cancel()
-	_, err := askAgain(wait, func() (string, error) {
+	_, err := askAgain(wait, func(ctx context.Context) (string, error) {
 		allowed, _, err := env.Clients.MayDo(ctx, ns, sa, authzv1.ResourceAttributes{Namespace: ns, Verb: "create", Group: "", Resource: "events"})
 		switch {
 		case err != nil:

@@ -43,7 +43,7 @@ func Run(ctx context.Context, env Env, c *spec.Check) (evidence string, err erro
 	if !ok {
 		return "", fmt.Errorf("check %q: this labgrade cannot run %s checks", c.ID, spec.KindName(k))
 	}
-	ctx, cancel := context.WithTimeout(ctx, cmp.Or(c.Timeout.Duration, spec.DefaultTimeout))
+	checkCtx, cancel := context.WithTimeout(ctx, cmp.Or(c.Timeout.Duration, spec.DefaultTimeout))
 	defer cancel()
-	return run(ctx, env, k)
+	return run(context.WithValue(checkCtx, gradingCtxKey{}, ctx), env, k)
 }

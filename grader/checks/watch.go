@@ -61,8 +61,12 @@ func watchUntil(ctx context.Context, env Env, t spec.Target, eval func([]*unstru
 	defer close(stop)
 	go inf.Run(stop)
 	// WaitFor is told when the first list is in, where WaitForCacheSync
-	// polls every 100 ms: a tenth of a second on every quick grade
-	if !cache.WaitFor(ctx, "", inf.HasSyncedChecker()) {
+	// polls every 100 ms: a tenth of a second on every quick grade. The
+	// first list may take longer than the check (firstAnswer): eval then
+	// judges what it brought.
+	first, cancel := firstAnswer(ctx)
+	defer cancel()
+	if !cache.WaitFor(first, "", inf.HasSyncedChecker()) {
 		mu.Lock()
 		defer mu.Unlock()
 		if watchErr != nil {
