@@ -5,6 +5,7 @@ package e2e
 import (
 	"cmp"
 	"context"
+	"fmt"
 	"os"
 	"sync"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/watch"
 
@@ -23,7 +25,8 @@ import (
 // gradeInParallelNamespaces grades the k8s-serving solution and two broken
 // variants at the same time, each in its own namespace of one session on
 // the lab's running cluster. Each result must be what a lone run gives
-// (the solution everything, each variant exactly its declared failures),
+// (the solution everything, each variant exactly its declared failures;
+// the solution's rollouts run on copies of it, as labgrade run grades),
 // and no grading may see another's objects, traffic or Events:
 //   - no-pdb has no PodDisruptionBudget: the solution's, next door, must
 //     not make its pdb check pass;
@@ -100,7 +103,9 @@ func gradeInParallelNamespaces(t *testing.T, ctx context.Context, labDir string)
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			s.res = session.Grade(ctx, runner.Grading{Namespace: s.ns, Submission: s.dir, Name: s.name, Setup: runner.Fresh})
+			// the solution's rollouts run on copies of it, beside its other
+			// checks (labgrade run's way), the variants' one after another
+			s.res = session.Grade(ctx, runner.Grading{Namespace: s.ns, Submission: s.dir, Name: s.name, Setup: runner.Fresh, Copies: s.name == "solution"})
 		}()
 	}
 	wg.Wait()
@@ -120,6 +125,23 @@ func gradeInParallelNamespaces(t *testing.T, ctx context.Context, labDir string)
 			assert.Contains(t, target, "."+s.ns+".svc", "%s: a load generator sends to another namespace", s.name)
 		}
 		t.Logf("%-14s %6.1fs  score %d/%d", s.name, s.res.DurationSeconds, s.res.Score, s.res.MaxScore)
+	}
+	// The solution's two rollouts ran on its copies, each sending traffic
+	// to its own copy; the copies are gone with the grading.
+	solution := subs[0]
+	for i, id := range []string{"rollout-under-traffic", "rollout-halts"} {
+		copyNS := fmt.Sprintf("%s-copy%d", solution.ns, i+1)
+		for _, ch := range solution.res.Checks {
+			if ch.ID == id {
+				assert.Contains(t, ch.Message, "on a copy of the submission in namespace "+copyNS, id)
+			}
+		}
+		require.NotEmpty(t, targets[copyNS], "%s: its traffic", copyNS)
+		for _, target := range targets[copyNS] {
+			assert.Contains(t, target, "."+copyNS+".svc")
+		}
+		ns, err := c.Typed.CoreV1().Namespaces().Get(ctx, copyNS, metav1.GetOptions{})
+		assert.True(t, apierrors.IsNotFound(err) || ns.DeletionTimestamp != nil, "%s is dropped with the grading", copyNS)
 	}
 	// The no-pdb namespace has no PDB, though the solution's is next door.
 	pdbs, err := c.Typed.PolicyV1().PodDisruptionBudgets(subs[1].ns).List(ctx, metav1.ListOptions{})

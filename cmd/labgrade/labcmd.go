@@ -89,7 +89,7 @@ Exit status: 0 clean, 2 problems (each printed as file:line: message).`,
 
 func newLabTestCmd() *cobra.Command {
 	var nodeImage, output, kubeconfig, kubeContext string
-	var keep bool
+	var keep, copies bool
 	var parallel int
 	var registry registryFlags
 	cmd := &cobra.Command{
@@ -125,7 +125,7 @@ Exit status: 0 proven, 1 a mismatch, 2 the lab or the environment is broken.`,
 			}
 			rep, err := labtest.Run(cmd.Context(), labtest.Options{
 				Lab: l, NodeImage: nodeImage, Keep: keep, Parallel: parallel, Progress: cmd.ErrOrStderr(), Version: labgradeVersion(),
-				Kubeconfig: kubeconfig, Context: kubeContext, Registry: images,
+				Kubeconfig: kubeconfig, Context: kubeContext, Registry: images, Copies: copies,
 			})
 			if err != nil {
 				return err
@@ -151,6 +151,7 @@ Exit status: 0 proven, 1 a mismatch, 2 the lab or the environment is broken.`,
 	cmd.Flags().StringVar(&nodeImage, "node-image", "", "kind node image (default: $LABGRADE_NODE_IMAGE, else kind's default)")
 	cmd.Flags().StringVarP(&output, "output", "o", "text", "standard output format: text (table) or json")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the cluster for the next lab test or labgrade check")
+	cmd.Flags().BoolVar(&copies, "copies", false, "grade each case with its rollout checks on copies of the submission, as labgrade run does (half the default parallelism)")
 	cmd.Flags().StringVar(&kubeconfig, "kubeconfig", "", "prove the lab in the cluster of this kubeconfig instead of labgrade-LAB (not created, not deleted)")
 	cmd.Flags().StringVar(&kubeContext, "context", "", "kubeconfig context to use (with --kubeconfig, or from $KUBECONFIG)")
 	registry.register(cmd.Flags())

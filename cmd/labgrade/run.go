@@ -136,7 +136,7 @@ func submissionDir(flag, labDefault string) (string, error) {
 
 func newRunCmd(g *globalFlags) *cobra.Command {
 	var f gradeFlags
-	var keep, reuse bool
+	var keep, reuse, copies bool
 	cmd := &cobra.Command{
 		Use:   "run LAB",
 		Short: "Create a kind cluster, set up the lab, apply the submission and grade it",
@@ -168,10 +168,11 @@ error (never counted as a learner failure), 3 partial: --only, --skip or
 			if reuse {
 				o.Cluster, o.KeepCluster = runner.ReuseCluster, true
 			}
-			return f.report(cmd, gradeOnce(cmd.Context(), o, runner.Grading{Submission: sub, Setup: runner.Fresh, Select: sel}))
+			return f.report(cmd, gradeOnce(cmd.Context(), o, runner.Grading{Submission: sub, Setup: runner.Fresh, Select: sel, Copies: copies}))
 		},
 	}
 	f.register(cmd)
+	cmd.Flags().BoolVar(&copies, "copies", true, "run each rollout check on a copy of the submission in a namespace of its own, beside the other checks (false: one after another, after them)")
 	cmd.Flags().BoolVar(&keep, "keep", false, "keep the kind cluster afterwards")
 	cmd.Flags().BoolVar(&reuse, "reuse", false, "grade in the existing labgrade-LAB cluster (namespace reset) and keep it")
 	return cmd

@@ -40,6 +40,11 @@ type Options struct {
 	// Parallel is how many cases are graded at once (0 = DefaultParallel,
 	// or fewer if the cluster's free CPU holds fewer).
 	Parallel int
+	// Copies grades every case with its rollout checks on copies of the
+	// submission (runner.Grading.Copies), as labgrade run does: the cases
+	// must get the verdicts they declare either way. A case then holds
+	// about twice the pods, so the default parallelism is halved.
+	Copies bool
 	// Progress receives the runs' progress lines.
 	Progress io.Writer
 	// Version is labgrade's version, recorded in the results.
@@ -100,6 +105,9 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	parallel := o.Parallel
 	if parallel <= 0 {
 		parallel = DefaultParallel()
+		if o.Copies {
+			parallel = max(1, parallel/2)
+		}
 	}
 	if l.Spec.Cluster.Exclusive { // its gradings share what namespaces do not part
 		parallel = 1
@@ -158,8 +166,12 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Parallel <= 0 && parallel > 1 {
 		// two per core presumes the cluster is this host's and idle: a
 		// cluster with less room for pods takes fewer at once
-		if free, err := s.Clients().FreeCPU(ctx); err == nil && batch.FitCPU(free) < parallel {
-			parallel = batch.FitCPU(free)
+		fit := func(free int64) int { return batch.FitCPU(free) }
+		if o.Copies {
+			fit = func(free int64) int { return max(1, batch.FitCPU(free)/2) }
+		}
+		if free, err := s.Clients().FreeCPU(ctx); err == nil && fit(free) < parallel {
+			parallel = fit(free)
 			rep.Parallel = parallel
 			progress(o.Progress, "== the cluster's nodes have %.2f cores free for pods: %d cases at a time", float64(free)/1000, parallel)
 		}
@@ -181,7 +193,7 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		ns := caseNS[i]
 		progress(o.Progress, "== %s: grading in namespace %s", c.Name, ns)
 		t0 := time.Now()
-		c.Result = s.Grade(ctx, runner.Grading{Namespace: ns, Submission: dirs[i], Name: c.Name, Setup: runner.Fresh})
+		c.Result = s.Grade(ctx, runner.Grading{Namespace: ns, Submission: dirs[i], Name: c.Name, Setup: runner.Fresh, Copies: o.Copies})
 		c.Seconds = time.Since(t0).Seconds()
 		// its pods would only slow the cases still running
 		s.DropNamespace(ns)

@@ -66,6 +66,11 @@ func (c *Check) Subject() (apiVersion, kind, name string) {
 // runner runs such checks one at a time, after all the others.
 func (c *Check) IsDisruptive() bool { return c.effects().Disruptive }
 
+// IsContained reports whether the check is disruptive only inside the
+// grading's namespace, so that it may run on a copy of the submission
+// (see Effects.Contained).
+func (c *Check) IsContained() bool { e := c.effects(); return e.Disruptive && e.Contained }
+
 // SendsTraffic reports whether the check drives sustained load through the
 // lab's Services: a load generator pod for the length of a rollout or of
 // the drift phases. An http check's single request is not counted here

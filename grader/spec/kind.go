@@ -39,6 +39,13 @@ type Effects struct {
 	// image), so the runner runs it after every other check, one at a
 	// time, in lab order.
 	Disruptive bool
+	// Contained: what a disruptive check changes stays inside the
+	// grading's namespace (a rollout of the submission's Deployment), so
+	// the runner may instead run it on a copy of the submission in a
+	// namespace of its own, beside the other checks (runner.Grading's
+	// Copies). A check that reaches outside (a Job talking to the lab's
+	// registry, a scheduling burst taking the cluster's GPUs) is not.
+	Contained bool
 	// SendsTraffic: the check drives sustained load through the lab's
 	// Services, a load generator pod for the length of a rollout or of a
 	// drift phase. One request (an http check's) is not counted.

@@ -45,4 +45,6 @@ func (r *RolloutCheck) Subject() (apiVersion, kind, name string) {
 }
 
 // Effects: the check changes the Deployment's image under load.
-func (r *RolloutCheck) Effects() Effects { return Effects{Disruptive: true, SendsTraffic: true} }
+func (r *RolloutCheck) Effects() Effects {
+	return Effects{Disruptive: true, Contained: true, SendsTraffic: true}
+}

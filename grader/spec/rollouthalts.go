@@ -40,4 +40,6 @@ func (r *RolloutHaltsCheck) Subject() (apiVersion, kind, name string) {
 
 // Effects: the check changes the Deployment's image under load (and puts
 // the previous one back).
-func (r *RolloutHaltsCheck) Effects() Effects { return Effects{Disruptive: true, SendsTraffic: true} }
+func (r *RolloutHaltsCheck) Effects() Effects {
+	return Effects{Disruptive: true, Contained: true, SendsTraffic: true}
+}
