@@ -9,7 +9,11 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/client-go/informers"
+	"k8s.io/client-go/kubernetes/fake"
+	k8stesting "k8s.io/client-go/testing"
 )
 
 // checkCtx is a check's context as Run makes it: timeout long, in grading.
@@ -131,22 +135,47 @@ func TestFirstAnswer(t *testing.T) {
 		require.True(t, ok)
 		assert.WithinDuration(t, time.Now().Add(firstAnswerWait), d, 2*time.Second)
 	})
-	t.Run("a longer check keeps its own deadline", func(t *testing.T) {
-		ctx, cancel := checkCtx(context.Background(), 2*firstAnswerWait)
-		defer cancel()
-		first, cancelFirst := firstAnswer(ctx)
-		defer cancelFirst()
-		want, _ := ctx.Deadline()
-		got, _ := first.Deadline()
-		assert.Equal(t, want, got)
+	own := map[string]func() (context.Context, context.CancelFunc){
+		"a longer check keeps its own deadline": func() (context.Context, context.CancelFunc) {
+			return checkCtx(context.Background(), 2*firstAnswerWait)
+		},
+		"outside a check: the context itself": func() (context.Context, context.CancelFunc) {
+			return context.WithTimeout(context.Background(), time.Second)
+		},
+	}
+	for name, make := range own {
+		t.Run(name, func(t *testing.T) {
+			ctx, cancel := make()
+			defer cancel()
+			first, cancelFirst := firstAnswer(ctx)
+			defer cancelFirst()
+			want, _ := ctx.Deadline()
+			got, _ := first.Deadline()
+			assert.Equal(t, want, got)
+		})
+	}
+}
+
+func TestFirstListed(t *testing.T) {
+	// an API server whose first list of pods takes 300 ms
+	client := fake.NewClientset()
+	client.PrependReactor("list", "pods", func(k8stesting.Action) (bool, runtime.Object, error) {
+		time.Sleep(300 * time.Millisecond)
+		return false, nil, nil
 	})
-	t.Run("outside a check: the context itself", func(t *testing.T) {
-		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		defer cancel()
-		first, cancelFirst := firstAnswer(ctx)
-		defer cancelFirst()
-		want, _ := ctx.Deadline()
-		got, _ := first.Deadline()
-		assert.Equal(t, want, got)
-	})
+	inf := informers.NewSharedInformerFactory(client, 0).Core().V1().Pods().Informer()
+	stop := make(chan struct{})
+	defer close(stop)
+	go inf.Run(stop)
+
+	ctx, cancel := checkCtx(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	assert.True(t, firstListed(ctx, inf), "a check of 100 ms still sees the first list")
+
+	grading, stopGrading := context.WithCancel(context.Background())
+	stopGrading()
+	ctx, cancel = checkCtx(grading, time.Second)
+	defer cancel()
+	never := informers.NewSharedInformerFactory(fake.NewClientset(), 0).Core().V1().Pods().Informer() // never run
+	assert.False(t, firstListed(ctx, never), "an ended grading ends the wait")
 }

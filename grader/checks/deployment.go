@@ -108,11 +108,7 @@ func waitDeployment(ctx context.Context, env Env, name string, cond func(*appsv1
 	stop := make(chan struct{})
 	defer close(stop)
 	go inf.Run(stop)
-	// the first list may take longer than ctx (firstAnswer): what it
-	// brought is judged once even then
-	first, cancel := firstAnswer(ctx)
-	defer cancel()
-	cache.WaitForCacheSync(first.Done(), inf.HasSynced)
+	firstListed(ctx, inf) // what it brought is judged once, even after ctx
 	var last *appsv1.Deployment
 	for {
 		if obj, ok, _ := inf.GetStore().GetByKey(env.Namespace + "/" + name); ok {
@@ -185,7 +181,7 @@ func watchReadyEndpoints(ctx context.Context, env Env, service string) *endpoint
 	_, _ = sliceInf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: recount, DeleteFunc: recount, UpdateFunc: func(_, n any) { recount(n) }})
 	go pods.Run(w.stop)
 	go sliceInf.Run(w.stop)
-	cache.WaitForCacheSync(ctx.Done(), pods.HasSynced, sliceInf.HasSynced)
+	firstListed(ctx, pods, sliceInf)
 	w.mu.Lock()
 	w.synced = true
 	w.mu.Unlock()

@@ -292,7 +292,7 @@ func watchRun(ctx context.Context, env Env, job *batchv1.Job, k *spec.JobCheck) 
 	go jobs.Run(stop)
 	go pods.Run(stop)
 	go events.Run(stop)
-	if !cache.WaitForCacheSync(ctx.Done(), jobs.HasSynced, pods.HasSynced, events.HasSynced) {
+	if !firstListed(ctx, jobs, pods, events) {
 		return nil, fmt.Errorf("watching Job %s in namespace %s did not start in time", job.Name, ns)
 	}
 	deadline := time.NewTimer(k.Deadline.Duration)

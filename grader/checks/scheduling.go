@@ -431,9 +431,9 @@ func watchPods(ctx context.Context, env Env, sel labels.Selector) (*podWatch, er
 		return nil, err
 	}
 	go inf.Run(wctx.Done())
-	if !cache.WaitFor(ctx, "", inf.HasSyncedChecker()) {
+	if !firstListed(ctx, inf) {
 		cancel()
-		if errors.Is(ctx.Err(), context.Canceled) {
+		if interrupted(ctx) {
 			return nil, errInterrupted
 		}
 		return nil, fmt.Errorf("listing pods with labels %s in namespace %s did not finish in time", sel, env.Namespace)

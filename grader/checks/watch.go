@@ -60,13 +60,9 @@ func watchUntil(ctx context.Context, env Env, t spec.Target, eval func([]*unstru
 	stop := make(chan struct{})
 	defer close(stop)
 	go inf.Run(stop)
-	// WaitFor is told when the first list is in, where WaitForCacheSync
-	// polls every 100 ms: a tenth of a second on every quick grade. The
-	// first list may take longer than the check (firstAnswer): eval then
-	// judges what it brought.
-	first, cancel := firstAnswer(ctx)
-	defer cancel()
-	if !cache.WaitFor(first, "", inf.HasSyncedChecker()) {
+	// the first list may come after the check's time: eval then judges
+	// what it brought
+	if !firstListed(ctx, inf) {
 		mu.Lock()
 		defer mu.Unlock()
 		if watchErr != nil {
@@ -88,6 +84,23 @@ func watchUntil(ctx context.Context, env Env, t spec.Target, eval func([]*unstru
 			return why
 		}
 	}
+}
+
+// firstListed waits for each informer's first list in firstAnswer's time
+// (the check's own, but at least firstAnswerWait) and says whether all
+// came: a watch-driven check judges the learner's objects once it has
+// seen them, however slowly the API server answered. WaitFor is told
+// when a list is in, where WaitForCacheSync polls every 100 ms: a tenth
+// of a second on every quick grade.
+func firstListed(ctx context.Context, infs ...cache.SharedInformer) bool {
+	first, cancel := firstAnswer(ctx)
+	defer cancel()
+	for _, inf := range infs {
+		if !cache.WaitFor(first, "", inf.HasSyncedChecker()) {
+			return false
+		}
+	}
+	return true
 }
 
 // onChange returns a channel that receives (without blocking the informer)
