@@ -16,9 +16,8 @@ SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 GO ?= go
 E2E_TIMEOUT ?= 45m
-# go test (-v for e2e) and, at the end, a summary of the failures
-# (gotestsum: go.mod's tool block)
-GOTEST = $(GO) tool gotestsum --format-hide-empty-pkg --format
+# go test, then a summary of the failures (gotestsum: go.mod's tool block)
+GOTESTSUM = $(GO) tool gotestsum --format-hide-empty-pkg
 
 .PHONY: test unit e2e e2e-env build generate bench-drift drift-reference
 
@@ -28,7 +27,7 @@ build:
 unit:
 	$(GO) vet ./...
 	$(GO) vet -tags e2e ./e2e/
-	$(GOTEST) standard-quiet -- -count=1 ./...
+	$(GOTESTSUM) --format standard-quiet -- -count=1 ./...
 
 e2e-env:
 	@hack/e2e-env.sh
@@ -49,7 +48,7 @@ e2e:
 	chromium=$$(hack/browser.sh | tail -n 1); \
 	echo "e2e: browser $$chromium"; \
 	E2E_LANES=$(E2E_LANES) LABGRADE_NODE_IMAGE="$$img" LABGRADE_CHROMIUM="$$chromium" \
-	  $(GOTEST) standard-verbose -- -tags e2e -count=1 -parallel $(E2E_PARALLEL) -timeout $(E2E_TIMEOUT) ./e2e/
+	  $(GOTESTSUM) --format standard-verbose -- -tags e2e -count=1 -parallel $(E2E_PARALLEL) -timeout $(E2E_TIMEOUT) ./e2e/
 
 test: unit e2e
 

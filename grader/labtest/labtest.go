@@ -102,12 +102,15 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 		return nil, err
 	}
 	start := time.Now()
+	// gradings a case counts for in the default parallelism: with its
+	// rollouts on copies, a case holds about twice the pods
+	weight := 1
+	if o.Copies {
+		weight = 2
+	}
 	parallel := o.Parallel
 	if parallel <= 0 {
-		parallel = DefaultParallel()
-		if o.Copies {
-			parallel = max(1, parallel/2)
-		}
+		parallel = max(1, DefaultParallel()/weight)
 	}
 	if l.Spec.Cluster.Exclusive { // its gradings share what namespaces do not part
 		parallel = 1
@@ -166,12 +169,8 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	if o.Parallel <= 0 && parallel > 1 {
 		// two per core presumes the cluster is this host's and idle: a
 		// cluster with less room for pods takes fewer at once
-		fit := func(free int64) int { return batch.FitCPU(free) }
-		if o.Copies {
-			fit = func(free int64) int { return max(1, batch.FitCPU(free)/2) }
-		}
-		if free, err := s.Clients().FreeCPU(ctx); err == nil && fit(free) < parallel {
-			parallel = fit(free)
+		if free, err := s.Clients().FreeCPU(ctx); err == nil && max(1, batch.FitCPU(free)/weight) < parallel {
+			parallel = max(1, batch.FitCPU(free)/weight)
 			rep.Parallel = parallel
 			progress(o.Progress, "== the cluster's nodes have %.2f cores free for pods: %d cases at a time", float64(free)/1000, parallel)
 		}

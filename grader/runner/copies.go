@@ -15,8 +15,7 @@ import (
 // in one namespace, k8s-serving's two rollouts and the drift phases add
 // up to most of a run; side by side, the longest of them is what counts.
 type copyNS struct {
-	ns    string
-	check string
+	ns string
 	// ready is closed once the copy is prepared (err says how that went);
 	// cancel stops the preparation.
 	ready  chan struct{}
@@ -80,7 +79,7 @@ func (gr *grading) startCopies(ctx context.Context, graded *lab.Lab) copies {
 	for i, ns := range byCheck {
 		cctx, cancel := context.WithCancel(ctx)
 		id := graded.Spec.Checks[i].ID
-		cp := &copyNS{ns: ns, check: id, ready: make(chan struct{}), cancel: cancel}
+		cp := &copyNS{ns: ns, ready: make(chan struct{}), cancel: cancel}
 		name := id + " copy"
 		if gr.g.Name != "" {
 			name = gr.g.Name + " " + name
