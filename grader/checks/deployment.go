@@ -4,7 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"math"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -125,14 +128,27 @@ func waitDeployment(ctx context.Context, env Env, name string, cond func(*appsv1
 	}
 }
 
-// endpointWatch follows a Service's EndpointSlices and keeps the lowest
-// number of ready endpoints seen, on every change the API server reports.
+// endpointWatch follows a Service's EndpointSlices and keeps, on every
+// change the API server reports, the number of ready endpoints and the
+// lowest number of endpoints kept (see watchReadyEndpoints).
 type endpointWatch struct {
 	mu     sync.Mutex
 	min    int
 	cur    int
 	synced bool
 	stop   chan struct{}
+	pods   cache.SharedIndexInformer
+	// wasReady holds the pods seen ready; flapped, those of them seen not
+	// ready later while not being deleted
+	wasReady map[types.UID]bool
+	flapped  map[string]bool
+	// lowAt and lowSaw say when the lowest count was first seen and what
+	// each endpoint was then, so a failure tells the learner which pod was
+	// missing and why (being deleted, or not ready and since when); times
+	// are said from origin
+	origin time.Time
+	lowAt  time.Time
+	lowSaw string
 }
 
 // managedByController is the label value of EndpointSlices the
@@ -140,43 +156,65 @@ type endpointWatch struct {
 const managedByController = "endpointslice-controller.k8s.io"
 
 // watchReadyEndpoints counts a Service's ready endpoints as the
-// EndpointSlice controller publishes them. The learner may write
-// EndpointSlices too (namespace admin), so a slice counts only with the
-// controller's label, and an endpoint only as one of the namespace's pods
-// that exists and is not terminating, once per pod however many slices
-// list it: a forged slice can neither invent endpoints nor hide a pod
-// that stops. (The labels themselves could be forged; the pod checks are
-// what bound such a slice to pods that really serve.) Pods appear in the
-// pod cache before their endpoints are ready (they are created, then
-// started, then pass a probe), so the pod check never undercounts.
+// EndpointSlice controller publishes them, and the endpoints it keeps: the
+// ready ones and those whose pod was ready, is not being deleted, and
+// whose readiness probe fails for a while. A rollout takes capacity away
+// only by deleting pods; a probe that times out on a busy node makes a pod
+// not ready for seconds without anyone taking it away (seen on CI hosts,
+// where it failed a correct rollout now and then), so it is not charged to
+// the rollout's strategy. Requests that fail meanwhile still are.
+//
+// The learner may write EndpointSlices too (namespace admin), so a slice
+// counts only with the controller's label, and an endpoint only as one of
+// the namespace's pods that exists and is not terminating, once per pod
+// however many slices list it: a forged slice can neither invent endpoints
+// nor hide a pod that stops. (The labels themselves could be forged; the
+// pod checks are what bound such a slice to pods that really serve.) Pods
+// appear in the pod cache before their endpoints are ready (they are
+// created, then started, then pass a probe), so the pod check never
+// undercounts.
 func watchReadyEndpoints(ctx context.Context, env Env, service string) *endpointWatch {
-	w := &endpointWatch{min: math.MaxInt, stop: make(chan struct{})}
+	w := &endpointWatch{min: math.MaxInt, stop: make(chan struct{}), origin: time.Now(),
+		wasReady: map[types.UID]bool{}, flapped: map[string]bool{}}
 	sliceInf := informers.NewSharedInformerFactoryWithOptions(env.Clients.Typed, 0, informers.WithNamespace(env.Namespace),
 		informers.WithTweakListOptions(func(o *metav1.ListOptions) {
 			o.LabelSelector = discoveryv1.LabelServiceName + "=" + service + "," + discoveryv1.LabelManagedBy + "=" + managedByController
 		})).Discovery().V1().EndpointSlices().Informer()
 	pods := informers.NewSharedInformerFactoryWithOptions(env.Clients.Typed, 0, informers.WithNamespace(env.Namespace)).
 		Core().V1().Pods().Informer()
+	w.pods = pods
 	recount := func(any) {
-		ready := map[types.UID]bool{}
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		ready, kept := map[types.UID]bool{}, map[types.UID]bool{}
+		saw := map[string]string{}
 		for _, obj := range sliceInf.GetStore().List() {
 			for _, ep := range obj.(*discoveryv1.EndpointSlice).Endpoints {
 				ref := ep.TargetRef
-				if (ep.Conditions.Ready != nil && !*ep.Conditions.Ready) || ref == nil || ref.Kind != "Pod" {
+				if ref == nil || ref.Kind != "Pod" {
 					continue
 				}
-				p, ok, _ := pods.GetStore().GetByKey(env.Namespace + "/" + ref.Name)
-				if ok && p.(*corev1.Pod).UID == ref.UID && p.(*corev1.Pod).DeletionTimestamp == nil {
-					ready[ref.UID] = true
+				var pod *corev1.Pod
+				if p, ok, _ := pods.GetStore().GetByKey(env.Namespace + "/" + ref.Name); ok && p.(*corev1.Pod).UID == ref.UID {
+					pod = p.(*corev1.Pod)
+				}
+				epReady := ep.Conditions.Ready == nil || *ep.Conditions.Ready
+				serving := pod != nil && pod.DeletionTimestamp == nil
+				switch {
+				case serving && epReady:
+					ready[ref.UID], kept[ref.UID], w.wasReady[ref.UID] = true, true, true
+				case serving && w.wasReady[ref.UID] && !ready[ref.UID]:
+					kept[ref.UID], w.flapped[ref.Name] = true, true
+				}
+				if saw[ref.Name] == "" || epReady {
+					saw[ref.Name] = endpointState(epReady, pod, w.wasReady[ref.UID], w.origin)
 				}
 			}
 		}
-		w.mu.Lock()
 		w.cur = len(ready)
-		if w.synced {
-			w.min = min(w.min, w.cur)
+		if w.synced && len(kept) < w.min {
+			w.min, w.lowAt, w.lowSaw = len(kept), time.Now(), describeEndpoints(saw)
 		}
-		w.mu.Unlock()
 	}
 	_, _ = sliceInf.AddEventHandler(cache.ResourceEventHandlerFuncs{AddFunc: recount, DeleteFunc: recount, UpdateFunc: func(_, n any) { recount(n) }})
 	go pods.Run(w.stop)
@@ -196,11 +234,86 @@ func (w *endpointWatch) current() int {
 	return w.cur
 }
 
-// lowest returns the minimum ready count since the watch synced.
+// lowest returns the fewest endpoints kept since the watch synced.
 func (w *endpointWatch) lowest() int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	return w.min
+}
+
+// from sets the moment the watch's times are said from (the start of a
+// rollout), instead of the watch's own start.
+func (w *endpointWatch) from(t time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.origin = t
+}
+
+// flaps names the pods whose readiness failed after they had been ready,
+// while they were not being deleted.
+func (w *endpointWatch) flaps() []string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return slices.Sorted(maps.Keys(w.flapped))
+}
+
+// lowestSeen says how long after origin the minimum was first seen, and
+// each endpoint's state then.
+func (w *endpointWatch) lowestSeen() (time.Duration, string) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.lowAt.Sub(w.origin), w.lowSaw
+}
+
+// endpointState says why an endpoint counts or not: the slice's own ready
+// flag, then the pod's (being deleted; not ready with its Ready
+// condition's reason and when it changed, and whether it had been ready;
+// its container restarts).
+func endpointState(epReady bool, pod *corev1.Pod, wasReady bool, origin time.Time) string {
+	switch {
+	case pod == nil:
+		return "not a pod of the namespace"
+	case pod.DeletionTimestamp != nil:
+		return "being deleted"
+	case epReady:
+		return "ready"
+	}
+	state := "not ready"
+	for _, c := range pod.Status.Conditions {
+		if c.Type != corev1.PodReady {
+			continue
+		}
+		if c.Reason != "" {
+			state += " (" + c.Reason + ")"
+		}
+		if !c.LastTransitionTime.IsZero() {
+			state += fmt.Sprintf(" since %+.1fs", c.LastTransitionTime.Sub(origin).Seconds())
+		}
+	}
+	restarts := int32(0)
+	for _, cs := range pod.Status.ContainerStatuses {
+		restarts += cs.RestartCount
+	}
+	if restarts > 0 {
+		state += fmt.Sprintf(", %d restarts", restarts)
+	}
+	if wasReady {
+		state += ", after being ready: kept (a failed readiness probe takes no pod away)"
+	}
+	return state
+}
+
+// describeEndpoints lists pod: state, sorted by pod name.
+func describeEndpoints(saw map[string]string) string {
+	if len(saw) == 0 {
+		return "no endpoints"
+	}
+	names := slices.Sorted(maps.Keys(saw))
+	parts := make([]string, len(names))
+	for i, n := range names {
+		parts[i] = n + " " + saw[n]
+	}
+	return strings.Join(parts, ", ")
 }
 
 func (w *endpointWatch) close() { close(w.stop) }

@@ -34,6 +34,7 @@ func runRollout(ctx context.Context, env Env, r *spec.RolloutCheck) (string, err
 	defer eps.close()
 
 	start := time.Now()
+	eps.from(start)
 	if err := setImage(ctx, env, d, idx, r.Image); err != nil {
 		return "", fmt.Errorf("setting the image of Deployment/%s: %v", d.Name, err)
 	}
@@ -63,11 +64,17 @@ func runRollout(ctx context.Context, env Env, r *spec.RolloutCheck) (string, err
 		problems = append(problems, sum.String()+" during the rollout")
 	}
 	if low := eps.lowest(); low < floor {
-		problems = append(problems, fmt.Sprintf("ready endpoints of service %s fell to %d, below replicas %d - maxUnavailable = %d", r.Service, low, replicas, floor))
+		at, saw := eps.lowestSeen()
+		problems = append(problems, fmt.Sprintf("the rollout left service %s %d endpoints, %.1fs in, below %d (replicas %d - maxUnavailable %d); its endpoints then: %s",
+			r.Service, low, at.Seconds(), floor, replicas, replicas-floor, saw))
 	}
 	if len(problems) > 0 {
 		return "", Failf("%s", strings.Join(problems, "; "))
 	}
-	return fmt.Sprintf("rolled out to %s in %.0fs; %d requests, none failed; ready endpoints never below %d",
-		r.Image, took.Seconds(), sum.Sent, floor), nil
+	evidence := fmt.Sprintf("rolled out to %s in %.0fs; %d requests, none failed; the rollout never left fewer than %d endpoints",
+		r.Image, took.Seconds(), sum.Sent, floor)
+	if flaps := eps.flaps(); len(flaps) > 0 {
+		evidence += fmt.Sprintf(" (the readiness probe of %s failed for a while meanwhile: not a pod taken away)", strings.Join(flaps, ", "))
+	}
+	return evidence, nil
 }

@@ -3,10 +3,11 @@ package spec
 import "time"
 
 // RolloutCheck updates the Deployment's image while traffic flows through
-// its Service. It passes when no request failed, the Service's ready
-// endpoints never fell below replicas - maxUnavailable (watched, not
-// sampled), and the rollout completed within the deadline. The new image
-// stays.
+// its Service. It passes when no request failed, the rollout never left
+// the Service fewer endpoints than replicas - maxUnavailable (watched, not
+// sampled; a pod whose readiness probe fails for a while after it was
+// ready is not taken away and still counts), and the rollout completed
+// within the deadline. The new image stays.
 //
 //labgrade:checkkind rollout Rollout: a new version rolls out under live traffic without a failed request.
 type RolloutCheck struct {
