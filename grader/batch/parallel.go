@@ -13,9 +13,10 @@ import (
 // host. What bounds parallel gradings is what their pods request from the
 // node's scheduler, not labgrade's own CPU (a grading mostly waits on
 // rollouts and traffic phases of set length): k8s-serving's solution asks
-// at most 0.14 cores at a rollout's peak (serving pods, the surge pod,
-// pods draining in preStop, the drift monitor, the grader's load
-// generator); 0.25 leaves room for learners who ask more. Kubernetes
+// at most 0.24 cores at a rollout's peak (serving pods, the surge pod,
+// pods draining in preStop, the drift monitor: 0.14; the grader's load
+// generator, 1 millicore per request a second: 0.1), which 0.25 holds.
+// A submission that asks more waits for room longer. Kubernetes
 // itself requests about 0.9 cores of the node. Memory: a submission's
 // pods (two or three model servers, a load generator, a drift monitor)
 // stay under 400 MiB, and the node's control plane needs about 1.5 GiB.

@@ -27,6 +27,8 @@ type loadgen struct {
 	name string
 	// token guards the pod's control requests (reset, stop)
 	token string
+	// rate is the requests per second it was told to send
+	rate int
 	// spec is what the grader created, to verify later that it still runs
 	spec corev1.PodSpec
 }
@@ -44,9 +46,9 @@ func startTraffic(ctx context.Context, env Env, t spec.Traffic, extraArgs ...str
 		return nil, err
 	}
 	ns := GraderNamespace
-	lg := &loadgen{env: env, ns: ns, name: "labgrade-loadgen-" + rand.String(5), token: rand.String(24)}
+	lg := &loadgen{env: env, ns: ns, name: "labgrade-loadgen-" + rand.String(5), token: rand.String(24), rate: t.Rate}
 	target := fmt.Sprintf("http://%s.%s.svc:%s%s", t.Service, env.Namespace, t.Port.String(), t.Path)
-	small := corev1.ResourceList{corev1.ResourceCPU: resource.MustParse("10m"), corev1.ResourceMemory: resource.MustParse("16Mi")}
+	small := corev1.ResourceList{corev1.ResourceCPU: loadgenCPU(t.Rate), corev1.ResourceMemory: resource.MustParse("16Mi")}
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: lg.name, Labels: map[string]string{
 			"app.kubernetes.io/managed-by": "labgrade", "labgrade.dev/role": "loadgen", "labgrade.dev/grading": env.Namespace}},
@@ -103,6 +105,33 @@ func startTraffic(ctx context.Context, env Env, t spec.Traffic, extraArgs ...str
 		return nil, fmt.Errorf("the load generator pod %s did not start sending in 60s (%s): %v", lg.name, why, err)
 	}
 	return lg, nil
+}
+
+// loadgenCPU is the load generator's CPU request for rate requests a
+// second: 1 millicore per request a second (it used 82 ms of CPU a second
+// at 100 req/s here, a new connection per request), at least 10m, at most
+// its 500m limit. The request is also its share of a busy node's CPU: at
+// 10m beside busy pods it got 1 % of a core, sent 8 requests a second of
+// 100, and waited seconds for answers that had come (CI saw them time out
+// and fail a correct rollout); at 100m it kept its rate with a p99 of
+// 140 ms (measured with docker --cpu-shares beside three busy loops).
+func loadgenCPU(rate int) resource.Quantity {
+	return *resource.NewMilliQuantity(int64(min(max(rate, 10), 500)), resource.DecimalSI)
+}
+
+// keptRate returns an environment error when the load generator sent fewer
+// than half the requests its rate asks for (less its last requests' time
+// to answer, at most the 5 s request timeout): it was starved of CPU, and
+// a rollout "under traffic" that had next to none, or answers it read too
+// late, measures nothing. A slow or dead Service does not lower the count:
+// a request is sent on every tick whatever became of the last ones.
+func keptRate(s traffic.Summary, rate int) error {
+	want := float64(rate) * (s.DurationSeconds - 5)
+	if want < float64(rate) || float64(s.Sent) >= want/2 {
+		return nil
+	}
+	return fmt.Errorf("the load generator sent %d requests in %.0fs, under half of its %d a second: it did not get the CPU it needs (an overloaded node), so the traffic measures nothing",
+		s.Sent, s.DurationSeconds, rate)
 }
 
 // why says how the load generator pod stands when it did not start: not
@@ -166,7 +195,10 @@ func (l *loadgen) stop(ctx context.Context) (traffic.Summary, error) {
 	if err := l.intact(ctx); err != nil {
 		return s, err
 	}
-	return s, json.Unmarshal(raw, &s)
+	if err := json.Unmarshal(raw, &s); err != nil {
+		return s, err
+	}
+	return s, keptRate(s, l.rate)
 }
 
 // rows are the rows the load generator had answered since it started.

@@ -11,6 +11,7 @@ import (
 	"k8s.io/client-go/kubernetes/fake"
 
 	"github.com/labgrade/labgrade/grader/cluster"
+	"github.com/labgrade/labgrade/grader/traffic"
 )
 
 // A load generator that did not start says how its pod stands: CI once
@@ -36,4 +37,36 @@ func TestLoadgenWhy(t *testing.T) {
 	assert.Equal(t, "pod running; its summary did not answer: no endpoints", why(pod(corev1.PodStatus{Phase: corev1.PodRunning}), errors.New("no endpoints")))
 	assert.Equal(t, "pod pending", why(pod(corev1.PodStatus{Phase: corev1.PodPending}), nil))
 	assert.Contains(t, why(nil, nil), "reading the pod: ")
+}
+
+func TestLoadgenCPU(t *testing.T) {
+	for rate, want := range map[int]string{1: "10m", 20: "20m", 100: "100m", 2000: "500m"} {
+		q := loadgenCPU(rate)
+		assert.Equal(t, want, q.String(), "rate %d", rate)
+	}
+}
+
+// A load generator that kept its rate is judged by its requests; one that
+// sent under half of them was starved and its traffic measures nothing.
+func TestKeptRate(t *testing.T) {
+	cases := []struct {
+		name    string
+		s       traffic.Summary
+		starved bool
+	}{
+		{"kept its rate (the last 5 s may go to answers)", traffic.Summary{Sent: 2093, DurationSeconds: 25}, false},
+		{"slow answers do not lower the count", traffic.Summary{Sent: 1000, Failed: 900, DurationSeconds: 15}, false},
+		{"starved: 197 of 100/s in 25 s", traffic.Summary{Sent: 197, DurationSeconds: 25}, true},
+		{"too short to judge a rate", traffic.Summary{Sent: 0, DurationSeconds: 5.5}, false},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			err := keptRate(c.s, 100)
+			if c.starved {
+				assert.ErrorContains(t, err, "under half of its 100 a second")
+			} else {
+				assert.NoError(t, err)
+			}
+		})
+	}
 }
