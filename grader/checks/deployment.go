@@ -303,18 +303,25 @@ func endpointState(epReady bool, pod *corev1.Pod, wasReady bool, origin time.Tim
 	return state
 }
 
-// describeEndpoints lists pod: state, sorted by pod name.
+// describeEndpoints lists pod: state, sorted by pod name, the first
+// maxDescribed of them: slices the learner writes can list thousands.
 func describeEndpoints(saw map[string]string) string {
 	if len(saw) == 0 {
 		return "no endpoints"
 	}
 	names := slices.Sorted(maps.Keys(saw))
-	parts := make([]string, len(names))
-	for i, n := range names {
-		parts[i] = n + " " + saw[n]
+	parts := make([]string, 0, min(len(names), maxDescribed)+1)
+	for _, n := range names[:min(len(names), maxDescribed)] {
+		parts = append(parts, n+" "+saw[n])
+	}
+	if len(names) > maxDescribed {
+		parts = append(parts, fmt.Sprintf("and %d more", len(names)-maxDescribed))
 	}
 	return strings.Join(parts, ", ")
 }
+
+// maxDescribed bounds the endpoints a failure message lists.
+const maxDescribed = 8
 
 func (w *endpointWatch) close() { close(w.stop) }
 

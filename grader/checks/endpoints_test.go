@@ -2,6 +2,9 @@ package checks
 
 import (
 	"context"
+	"fmt"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
@@ -97,6 +100,11 @@ func TestEndpointStateOfAForgedEndpoint(t *testing.T) {
 	assert.Equal(t, "not a pod of the namespace", endpointState(true, nil, false, time.Now()))
 	assert.Equal(t, "no endpoints", describeEndpoints(nil))
 	assert.Equal(t, "a ready, b being deleted", describeEndpoints(map[string]string{"b": "being deleted", "a": "ready"}))
+	many := map[string]string{}
+	for i := range 1000 {
+		many[fmt.Sprintf("p%04d", i)] = "not a pod of the namespace"
+	}
+	assert.Equal(t, strings.Repeat("x", maxDescribed)+"and 992 more", regexp.MustCompile(`p\d{4} not a pod of the namespace, `).ReplaceAllString(describeEndpoints(many), "x"))
 }
 
 // A pod whose readiness probe fails after it was ready (a probe timing out
