@@ -140,7 +140,11 @@ func proveLab(t *testing.T, ctx context.Context, dir string, flags ...string) {
 			wrong = append(wrong, fmt.Sprintf("case %s: %s", c.Name, strings.Join(c.Mismatches, "; ")))
 			for _, ch := range c.Result.Checks {
 				if ch.Outcome != result.Pass {
-					wrong = append(wrong, fmt.Sprintf("    %s %s: %s", ch.ID, ch.Outcome, ch.Message))
+					line := fmt.Sprintf("    %s %s: %s", ch.ID, ch.Outcome, ch.Message)
+					if d := ch.Diagnostics; d != nil && d.Summary != "" {
+						line += "\n        seen: " + d.Summary
+					}
+					wrong = append(wrong, line)
 				}
 			}
 		}

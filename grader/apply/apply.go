@@ -23,15 +23,15 @@ const FieldManager = "labgrade"
 // Apply server-side applies objs, namespaced ones into defaultNamespace;
 // one that names another namespace is refused. Namespaces and CRDs go first, and CRDs are
 // waited for until established, so custom resources in the same set apply.
+// Objects that make pods go last (see rank).
 // Every failing object is reported (file:line: Kind/name: reason); the
 // others are still applied.
 func Apply(ctx context.Context, c *cluster.Clients, objs []Object, defaultNamespace string) error {
-	ordered := append([]Object(nil), objs...)
-	sort.SliceStable(ordered, func(i, j int) bool { return rank(ordered[i]) < rank(ordered[j]) })
+	ordered := inApplyOrder(objs)
 	failed := &Error{}
 	crdsPending := false
 	for _, o := range ordered {
-		if crdsPending && rank(o) == 2 {
+		if crdsPending && rank(o) >= 2 {
 			c.Mapper.Reset() // new kinds exist now
 			crdsPending = false
 		}
@@ -70,14 +70,46 @@ func (e *Error) Error() string { return result.RefusalLines(e.Refused) }
 
 func (e *Error) Unwrap() []error { return e.errs }
 
+// inApplyOrder sorts a copy of objs by rank, each rank in the order given.
+func inApplyOrder(objs []Object) []Object {
+	ordered := append([]Object(nil), objs...)
+	sort.SliceStable(ordered, func(i, j int) bool { return rank(ordered[i]) < rank(ordered[j]) })
+	return ordered
+}
+
+// rank orders the objects of one apply: Namespaces, CRDs, everything
+// else, and last the workloads, whose pods need what the rest holds. A pod
+// whose ServiceAccount does not exist yet is refused at admission, and its
+// ReplicaSet or Job then retries with a backoff that doubles each time (a
+// dozen refusals cost 20 s and more): seen in CI, a correct submission
+// whose serviceaccount.yaml sorts after its deployment.yaml had no ready
+// pod in 45 s on a loaded host (its ReplicaSet logged 14 refusals in a
+// rerun here). Volumes of a ConfigMap, Secret or claim applied later wait
+// on the kubelet's mount backoff the same way. Helm installs in a kind
+// order for the same reason; kubectl apply keeps the files' order.
 func rank(o Object) int {
+	gvk := o.GroupVersionKind()
 	switch {
-	case o.GetKind() == "Namespace" && o.GroupVersionKind().Group == "":
+	case gvk.Kind == "Namespace" && gvk.Group == "":
 		return 0
 	case isCRD(o):
 		return 1
+	case makesPods[gvk.GroupKind()]:
+		return 3
 	}
 	return 2
+}
+
+// makesPods are the built-in kinds that are, or create, pods.
+var makesPods = map[schema.GroupKind]bool{
+	{Kind: "Pod"}:                        true,
+	{Kind: "ReplicationController"}:      true,
+	{Group: "apps", Kind: "ReplicaSet"}:  true,
+	{Group: "apps", Kind: "Deployment"}:  true,
+	{Group: "apps", Kind: "StatefulSet"}: true,
+	{Group: "apps", Kind: "DaemonSet"}:   true,
+	{Group: "batch", Kind: "Job"}:        true,
+	{Group: "batch", Kind: "CronJob"}:    true,
 }
 
 func isCRD(o Object) bool {

@@ -17,6 +17,7 @@ import (
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/labgrade/labgrade/grader/cluster"
 	"github.com/labgrade/labgrade/grader/result"
@@ -40,6 +41,14 @@ func Collect(ctx context.Context, c *cluster.Clients, ns, apiVersion, kind, name
 	}
 	for _, p := range d.Pods {
 		d.Events = append(d.Events, events(ctx, c, ns, "Pod", p.Name)...)
+	}
+	if obj != nil && kind == "Deployment" {
+		// a Deployment's pods are made by its ReplicaSets: when none can
+		// be (no ServiceAccount yet, Pod Security, the quota), only the
+		// ReplicaSet's events say why
+		for _, rs := range replicaSetsOf(ctx, c, ns, obj.GetUID()) {
+			d.Events = append(d.Events, events(ctx, c, ns, "ReplicaSet", rs)...)
+		}
 	}
 	d.Summary = summarize(kind, name, obj, d)
 	if obj == nil && len(d.Events) == 0 {
@@ -86,6 +95,24 @@ func podSelector(obj *unstructured.Unstructured) labels.Selector {
 		return nil
 	}
 	return labels.SelectorFromSet(m)
+}
+
+// replicaSetsOf names the ReplicaSets a Deployment owns.
+func replicaSetsOf(ctx context.Context, c *cluster.Clients, ns string, owner types.UID) []string {
+	list, err := c.Typed.AppsV1().ReplicaSets(ns).List(ctx, metav1.ListOptions{})
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, rs := range list.Items {
+		for _, ref := range rs.OwnerReferences {
+			if ref.UID == owner && ref.Kind == "Deployment" {
+				out = append(out, rs.Name)
+			}
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // events lists the Events about one object, oldest first, as
@@ -228,10 +255,19 @@ func summarize(kind, name string, obj *unstructured.Unstructured, d *result.Diag
 	if obj == nil {
 		return fmt.Sprintf("%s %s does not exist", kind, name)
 	}
-	// a workload's own count says more than an event about something else
+	// a workload's own count says more than an event about something
+	// else, unless it has no pod and its ReplicaSet says why
 	if r, found, _ := unstructured.NestedInt64(obj.Object, "spec", "replicas"); found {
 		ready, _, _ := unstructured.NestedInt64(obj.Object, "status", "readyReplicas")
-		return fmt.Sprintf("%s %s: %d of %d replicas ready", kind, name, ready, r)
+		s := fmt.Sprintf("%s %s: %d of %d replicas ready", kind, name, ready, r)
+		if len(d.Pods) == 0 && ready < r {
+			for i := len(d.Events) - 1; i >= 0; i-- {
+				if strings.HasPrefix(d.Events[i], "ReplicaSet/") && strings.Contains(d.Events[i], " Warning FailedCreate: ") {
+					return s + "; " + d.Events[i]
+				}
+			}
+		}
+		return s
 	}
 	for i := len(d.Events) - 1; i >= 0; i-- {
 		if strings.Contains(d.Events[i], " Warning ") {

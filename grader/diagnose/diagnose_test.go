@@ -1,12 +1,18 @@
 package diagnose
 
 import (
+	"context"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/kubernetes/fake"
 
+	"github.com/labgrade/labgrade/grader/cluster"
 	"github.com/labgrade/labgrade/grader/result"
 )
 
@@ -30,6 +36,16 @@ func TestSummarize(t *testing.T) {
 	unready := &result.Diagnostics{Pods: []result.PodDiagnosis{{Name: "web-2", Conditions: []string{"Ready=False ContainersNotReady"},
 		Containers: []result.ContainerDiagnosis{{Name: "web", State: "running"}}}}}
 	assert.Equal(t, "pod web-2: Ready=False ContainersNotReady", summarize("Deployment", "web", dep, unready))
+
+	// no pod at all: the ReplicaSet's last refusal says why
+	refused := &result.Diagnostics{Events: []string{
+		"Deployment/web Normal ScalingReplicaSet: Scaled up replica set web-7f to 2",
+		`ReplicaSet/web-7f Warning FailedCreate: Error creating: pods "web-7f-" is forbidden: error looking up service account lab/web: serviceaccount "web" not found (x14)`,
+	}}
+	assert.Equal(t, `Deployment web: 1 of 2 replicas ready; ReplicaSet/web-7f Warning FailedCreate: Error creating: pods "web-7f-" is forbidden: error looking up service account lab/web: serviceaccount "web" not found (x14)`,
+		summarize("Deployment", "web", dep, refused))
+	assert.Equal(t, "Deployment web: 1 of 2 replicas ready", summarize("Deployment", "web", dep, &result.Diagnostics{
+		Pods: nil, Events: []string{"Deployment/web Warning FailedCreate: not from a ReplicaSet"}}), "only a ReplicaSet's refusal")
 }
 
 // The CronJob controller's warning about the grader's own manual run is
@@ -42,4 +58,13 @@ func TestRanByGrader(t *testing.T) {
 	assert.False(t, ranByGrader(ev("CronJob", "UnexpectedJob", "Saw a job that the controller did not create or forgot: etl-manual")))
 	assert.False(t, ranByGrader(ev("CronJob", "SawCompletedJob", "Saw completed job: etl-labgrade-hshvd")))
 	assert.False(t, ranByGrader(ev("Job", "UnexpectedJob", "etl-labgrade-hshvd")))
+}
+
+func TestReplicaSetsOf(t *testing.T) {
+	rs := func(name string, owner types.UID) *appsv1.ReplicaSet {
+		return &appsv1.ReplicaSet{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: "lab",
+			OwnerReferences: []metav1.OwnerReference{{Kind: "Deployment", Name: "web", UID: owner}}}}
+	}
+	c := &cluster.Clients{Typed: fake.NewClientset(rs("web-b", "uid-web"), rs("web-a", "uid-web"), rs("old-web", "uid-earlier-web"))}
+	assert.Equal(t, []string{"web-a", "web-b"}, replicaSetsOf(context.Background(), c, "lab", "uid-web"))
 }

@@ -140,7 +140,10 @@ type Image struct {
 type SetupStep struct {
 	// Apply is a file or directory (relative to the lab directory) of
 	// manifests, server-side applied in the lab namespace unless they name
-	// their own.
+	// their own: Namespaces first, then CRDs, then the rest in file order,
+	// and the kinds that make pods (Pod, Deployment, Job, …) last, so their
+	// ServiceAccounts, ConfigMaps and Secrets exist when pods are created.
+	// A submission is applied the same way.
 	Apply string `json:"apply"`
 }
 
