@@ -185,7 +185,7 @@ type phase struct {
 	status drift.MonitorStatus
 	window map[string][]any
 	took   time.Duration
-	// sent are the rows the grader's load generator had answered
+	// sent are the rows the grader's load generator sent
 	sent traffic.Rows
 }
 
@@ -385,9 +385,9 @@ func alertDelivered(ctx context.Context, env Env, cfg *drift.MonitorConfig, mon 
 }
 
 // fromGrader requires a monitor's window to hold the rows the grader sent:
-// every column's values must be among those the load generator had
-// answered in this check's phases (a few foreign ones are allowed: other
-// checks' requests, a late inference log). A window that does not is not
+// every column's values must be among those the load generator sent in
+// this check's phases (a few foreign ones are allowed: other checks'
+// requests, such as the predict check's). A window that does not is not
 // the monitor's view of the grader's traffic, and its statistics prove
 // nothing, however consistent with each other.
 func fromGrader(window map[string][]any, phases ...traffic.Rows) error {

@@ -201,7 +201,7 @@ func (l *loadgen) stop(ctx context.Context) (traffic.Summary, error) {
 	return s, keptRate(s, l.rate)
 }
 
-// rows are the rows the load generator had answered since it started.
+// rows are the rows the load generator sent since it started.
 func (l *loadgen) rows(ctx context.Context) (traffic.Rows, error) {
 	var r traffic.Rows
 	raw, err := l.env.Clients.Typed.CoreV1().Pods(l.ns).ProxyGet("http", l.name, loadgenPort, "/rows", nil).DoRaw(ctx)

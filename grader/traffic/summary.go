@@ -27,8 +27,9 @@ func (s Summary) String() string {
 	return msg
 }
 
-// Rows are the feature rows the load generator sent and had answered with
-// 200, in sending order, each in the order of Features.
+// Rows are the feature rows the load generator sent, answered or not (a
+// request it gave up on may still have been served), in the order their
+// answers came, each in the order of Features.
 type Rows struct {
 	Features []string    `json:"features"`
 	Rows     [][]float64 `json:"rows"`
