@@ -121,12 +121,12 @@ func loadgenCPU(rate int) resource.Quantity {
 
 // keptRate returns an environment error when the load generator sent fewer
 // than half the requests its rate asks for (less its last requests' time
-// to answer, at most the 5 s request timeout): it was starved of CPU, and
+// to answer, at most its 15 s request timeout): it was starved of CPU, and
 // a rollout "under traffic" that had next to none, or answers it read too
 // late, measures nothing. A slow or dead Service does not lower the count:
 // a request is sent on every tick whatever became of the last ones.
 func keptRate(s traffic.Summary, rate int) error {
-	want := float64(rate) * (s.DurationSeconds - 5)
+	want := float64(rate) * (s.DurationSeconds - 15)
 	if want < float64(rate) || float64(s.Sent) >= want/2 {
 		return nil
 	}
