@@ -63,7 +63,7 @@ func startTraffic(ctx context.Context, env Env, t spec.Traffic, extraArgs ...str
 				Ports:           []corev1.ContainerPort{{ContainerPort: 8081}},
 				SecurityContext: restricted(),
 				Resources: corev1.ResourceRequirements{Requests: small, Limits: corev1.ResourceList{
-					corev1.ResourceCPU: resource.MustParse("500m"), corev1.ResourceMemory: resource.MustParse("128Mi")}},
+					corev1.ResourceCPU: *resource.NewMilliQuantity(loadgenMaxMilliCPU, resource.DecimalSI), corev1.ResourceMemory: resource.MustParse("128Mi")}},
 			}},
 		},
 	}
@@ -116,17 +116,20 @@ func startTraffic(ctx context.Context, env Env, t spec.Traffic, extraArgs ...str
 // and fail a correct rollout); at 100m it kept its rate with a p99 of
 // 140 ms (measured with docker --cpu-shares beside three busy loops).
 func loadgenCPU(rate int) resource.Quantity {
-	return *resource.NewMilliQuantity(int64(min(max(rate, 10), 500)), resource.DecimalSI)
+	return *resource.NewMilliQuantity(min(max(int64(rate), 10), loadgenMaxMilliCPU), resource.DecimalSI)
 }
+
+// loadgenMaxMilliCPU is the load generator's CPU limit.
+const loadgenMaxMilliCPU = 500
 
 // keptRate returns an environment error when the load generator sent fewer
 // than half the requests its rate asks for (less its last requests' time
-// to answer, at most its 15 s request timeout): it was starved of CPU, and
+// to answer, at most traffic.RequestTimeout): it was starved of CPU, and
 // a rollout "under traffic" that had next to none, or answers it read too
 // late, measures nothing. A slow or dead Service does not lower the count:
 // a request is sent on every tick whatever became of the last ones.
 func keptRate(s traffic.Summary, rate int) error {
-	want := float64(rate) * (s.DurationSeconds - 15)
+	want := float64(rate) * (s.DurationSeconds - traffic.RequestTimeout.Seconds())
 	if want < float64(rate) || float64(s.Sent) >= want/2 {
 		return nil
 	}

@@ -260,19 +260,24 @@ func summarize(kind, name string, obj *unstructured.Unstructured, d *result.Diag
 	if r, found, _ := unstructured.NestedInt64(obj.Object, "spec", "replicas"); found {
 		ready, _, _ := unstructured.NestedInt64(obj.Object, "status", "readyReplicas")
 		s := fmt.Sprintf("%s %s: %d of %d replicas ready", kind, name, ready, r)
-		if len(d.Pods) == 0 && ready < r {
-			for i := len(d.Events) - 1; i >= 0; i-- {
-				if strings.HasPrefix(d.Events[i], "ReplicaSet/") && strings.Contains(d.Events[i], " Warning FailedCreate: ") {
-					return s + "; " + d.Events[i]
-				}
-			}
+		refused := lastEvent(d.Events, func(e string) bool {
+			return strings.HasPrefix(e, "ReplicaSet/") && strings.Contains(e, " Warning FailedCreate: ")
+		})
+		if len(d.Pods) == 0 && ready < r && refused != "" {
+			return s + "; " + refused
 		}
 		return s
 	}
-	for i := len(d.Events) - 1; i >= 0; i-- {
-		if strings.Contains(d.Events[i], " Warning ") {
-			return d.Events[i]
+	// "" when none: the object as it is (in the diagnostics) says it better
+	return lastEvent(d.Events, func(e string) bool { return strings.Contains(e, " Warning ") })
+}
+
+// lastEvent is the newest of events (oldest first) that is, or "".
+func lastEvent(events []string, is func(string) bool) string {
+	for i := len(events) - 1; i >= 0; i-- {
+		if is(events[i]) {
+			return events[i]
 		}
 	}
-	return "" // the object as it is (in the diagnostics) says it better
+	return ""
 }
