@@ -173,6 +173,7 @@ func unreadyPods(ctx context.Context, c *cluster.Clients, ns string, sel labels.
 		return nil
 	}
 	var out []result.PodDiagnosis
+	now := time.Now()
 	for _, p := range pods.Items {
 		if PodReady(&p) {
 			continue
@@ -184,7 +185,7 @@ func unreadyPods(ctx context.Context, c *cluster.Clients, ns string, sel labels.
 			}
 		}
 		for _, cs := range p.Status.ContainerStatuses {
-			cd := result.ContainerDiagnosis{Name: cs.Name, State: state(cs), Restarts: cs.RestartCount}
+			cd := result.ContainerDiagnosis{Name: cs.Name, State: state(cs, now), Restarts: cs.RestartCount}
 			if !cs.Ready {
 				cd.LastLogs = lastLogs(ctx, c, ns, p.Name, cs)
 			}
@@ -205,12 +206,17 @@ func PodReady(p *corev1.Pod) bool {
 	return false
 }
 
-func state(cs corev1.ContainerStatus) string {
+// state is a container's state in a few words. A running container that
+// is not ready says since when it runs: one that started a second ago is
+// starting, one that has run for a minute fails its probe.
+func state(cs corev1.ContainerStatus, now time.Time) string {
 	switch s := cs.State; {
 	case s.Waiting != nil:
 		return strings.TrimSpace("waiting: " + s.Waiting.Reason + " " + s.Waiting.Message)
 	case s.Terminated != nil:
 		return fmt.Sprintf("terminated: %s (exit %d)", s.Terminated.Reason, s.Terminated.ExitCode)
+	case s.Running != nil && !cs.Ready && !s.Running.StartedAt.IsZero():
+		return fmt.Sprintf("running for %s, not ready", now.Sub(s.Running.StartedAt.Time).Round(time.Second))
 	case s.Running != nil && !cs.Ready:
 		return "running, not ready"
 	case s.Running != nil:
@@ -244,6 +250,13 @@ func summarize(kind, name string, obj *unstructured.Unstructured, d *result.Diag
 				s := fmt.Sprintf("pod %s: container %s %s", p.Name, c.Name, c.State)
 				if c.Restarts > 0 {
 					s += fmt.Sprintf(", %d restarts", c.Restarts)
+				}
+				// a container that runs but is not ready: its probe's last
+				// failure says whether the server said no or never answered
+				if probe := lastEvent(d.Events, func(e string) bool {
+					return strings.HasPrefix(e, "Pod/"+p.Name+" Warning Unhealthy: ")
+				}); probe != "" {
+					s += "; " + probe
 				}
 				return s
 			}

@@ -3,6 +3,7 @@ package diagnose
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	appsv1 "k8s.io/api/apps/v1"
@@ -46,6 +47,33 @@ func TestSummarize(t *testing.T) {
 		summarize("Deployment", "web", dep, refused))
 	assert.Equal(t, "Deployment web: 1 of 2 replicas ready", summarize("Deployment", "web", dep, &result.Diagnostics{
 		Pods: nil, Events: []string{"Deployment/web Warning FailedCreate: not from a ReplicaSet"}}), "only a ReplicaSet's refusal")
+}
+
+// A running container that is not ready says how long it has run, and its
+// pod's last failed probe says why it is not ready.
+func TestUnreadyContainer(t *testing.T) {
+	now := time.Date(2026, 11, 29, 12, 0, 0, 0, time.UTC)
+	running := corev1.ContainerStatus{State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{
+		StartedAt: metav1.NewTime(now.Add(-37*time.Second - 300*time.Millisecond))}}}
+	assert.Equal(t, "running for 37s, not ready", state(running, now))
+	running.Ready = true
+	assert.Equal(t, "running", state(running, now))
+	assert.Equal(t, "running, not ready", state(corev1.ContainerStatus{State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}, now))
+
+	dep := &unstructured.Unstructured{Object: map[string]any{"kind": "Deployment", "spec": map[string]any{"replicas": int64(1)}}}
+	d := &result.Diagnostics{
+		Pods: []result.PodDiagnosis{{Name: "web-1", Containers: []result.ContainerDiagnosis{{Name: "web", State: "running for 37s, not ready"}}}},
+		Events: []string{
+			"Pod/web-1 Warning Unhealthy: Readiness probe failed: HTTP probe failed with statuscode: 503",
+			"Pod/web-0 Warning Unhealthy: Readiness probe failed: another pod",
+			"Pod/web-1 Warning Unhealthy: Readiness probe failed: context deadline exceeded (x4)",
+			"Pod/web-1 Normal Started: Started container web",
+		},
+	}
+	assert.Equal(t, "pod web-1: container web running for 37s, not ready; Pod/web-1 Warning Unhealthy: Readiness probe failed: context deadline exceeded (x4)",
+		summarize("Deployment", "web", dep, d))
+	d.Events = d.Events[1:2]
+	assert.Equal(t, "pod web-1: container web running for 37s, not ready", summarize("Deployment", "web", dep, d), "another pod's probe is not this one's")
 }
 
 // The CronJob controller's warning about the grader's own manual run is
