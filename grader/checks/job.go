@@ -455,21 +455,30 @@ func quotaAmounts(msg, label string) map[string]resource.Quantity {
 }
 
 // podState is how a pod of the run stands, for messages: how its
-// containers ended, or why it waits.
+// containers ended, or why it waits. Init containers come first: until
+// they are done the pod's containers only wait (PodInitializing), and the
+// init container that failed, waits or still runs is what holds the pod.
 func podState(p *corev1.Pod) string {
-	for _, s := range p.Status.ContainerStatuses {
-		if t := s.State.Terminated; t != nil {
-			said := ""
-			if m := strings.TrimSpace(t.Message); m != "" { // the container's termination message
-				said = ": " + strings.ReplaceAll(m, "\n", " ")
-				if len(said) > 300 {
-					said = said[:297] + "..."
-				}
-			}
-			return fmt.Sprintf("container %s exited with code %d (%s)%s", s.Name, t.ExitCode, t.Reason, said)
+	sidecars := map[string]bool{}
+	for _, c := range p.Spec.InitContainers {
+		// a sidecar (an init container that restarts Always) runs beside
+		// the pod's containers: its running holds nothing up
+		sidecars[c.Name] = c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+	}
+	for _, s := range p.Status.InitContainerStatuses {
+		if t := s.State.Terminated; sidecars[s.Name] || (t != nil && t.ExitCode == 0) {
+			continue
 		}
-		if w := s.State.Waiting; w != nil && w.Reason != "" {
-			return fmt.Sprintf("container %s waiting: %s %s", s.Name, w.Reason, w.Message)
+		if st := containerState("init container", s); st != "" {
+			return st
+		}
+		if s.State.Running != nil {
+			return fmt.Sprintf("init container %s still running", s.Name)
+		}
+	}
+	for _, s := range p.Status.ContainerStatuses {
+		if st := containerState("container", s); st != "" {
+			return st
 		}
 	}
 	for _, c := range p.Status.Conditions {
@@ -479,6 +488,25 @@ func podState(p *corev1.Pod) string {
 	}
 	if p.Status.Phase == corev1.PodRunning {
 		return "still running"
+	}
+	return ""
+}
+
+// containerState is how one container ended, with its termination
+// message, or why it waits; "" while it runs.
+func containerState(what string, s corev1.ContainerStatus) string {
+	if t := s.State.Terminated; t != nil {
+		said := ""
+		if m := strings.TrimSpace(t.Message); m != "" { // the container's termination message
+			said = ": " + strings.ReplaceAll(m, "\n", " ")
+			if len(said) > 300 {
+				said = said[:297] + "..."
+			}
+		}
+		return fmt.Sprintf("%s %s exited with code %d (%s)%s", what, s.Name, t.ExitCode, t.Reason, said)
+	}
+	if w := s.State.Waiting; w != nil && w.Reason != "" {
+		return strings.TrimSpace(fmt.Sprintf("%s %s waiting: %s %s", what, s.Name, w.Reason, w.Message))
 	}
 	return ""
 }

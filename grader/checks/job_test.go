@@ -91,6 +91,27 @@ func TestCannotStart(t *testing.T) {
 		Type: corev1.PodScheduled, Status: corev1.ConditionFalse, Message: "0/1 nodes are available: Insufficient cpu",
 	}}}}
 	assert.Equal(t, "not scheduled: 0/1 nodes are available: Insufficient cpu", podState(pending))
+
+	// an init container that failed holds the pod, not its containers'
+	// PodInitializing; one that finished is passed over, a sidecar too
+	always := corev1.ContainerRestartPolicyAlways
+	initFailed := &corev1.Pod{
+		Spec: corev1.PodSpec{InitContainers: []corev1.Container{{Name: "proxy", RestartPolicy: &always}, {Name: "extract"}, {Name: "validate"}}},
+		Status: corev1.PodStatus{
+			InitContainerStatuses: []corev1.ContainerStatus{
+				{Name: "proxy", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}},
+				{Name: "extract", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed"}}},
+				{Name: "validate", State: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 1, Reason: "Error",
+					Message: "etl: transient: GET http://dataset-store/objects/raw: connection refused"}}},
+			},
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "publish", State: corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "PodInitializing"}}}},
+		},
+	}
+	assert.Equal(t, "init container validate exited with code 1 (Error): etl: transient: GET http://dataset-store/objects/raw: connection refused", podState(initFailed))
+	initFailed.Status.InitContainerStatuses[2].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+	assert.Equal(t, "init container validate still running", podState(initFailed))
+	initFailed.Status.InitContainerStatuses[2].State = corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: 0, Reason: "Completed"}}
+	assert.Equal(t, "container publish waiting: PodInitializing", podState(initFailed), "all init containers done: the containers say")
 }
 
 // attempts counts the pods seen, or the Job's own count when a pod came
