@@ -285,12 +285,21 @@ func summarize(kind, name string, obj *unstructured.Unstructured, d *result.Diag
 	return lastEvent(d.Events, func(e string) bool { return strings.Contains(e, " Warning ") })
 }
 
-// lastEvent is the newest of events (oldest first) that is, or "".
+// lastEvent is the newest of events (oldest first) that is, or "", cut
+// to summaryEventLen: an event's message may come from the learner (an
+// exec probe's output, a refused object's name) and the summary is one
+// line of a scorecard. Diagnostics.Events keeps it whole.
 func lastEvent(events []string, is func(string) bool) string {
 	for i := len(events) - 1; i >= 0; i-- {
 		if is(events[i]) {
+			if e := events[i]; len(e) > summaryEventLen {
+				return strings.ToValidUTF8(e[:summaryEventLen-3], "") + "..."
+			}
 			return events[i]
 		}
 	}
 	return ""
 }
+
+// summaryEventLen is the most of an event a summary shows.
+const summaryEventLen = 400

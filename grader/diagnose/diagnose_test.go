@@ -2,8 +2,10 @@ package diagnose
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	appsv1 "k8s.io/api/apps/v1"
@@ -72,7 +74,13 @@ func TestUnreadyContainer(t *testing.T) {
 	}
 	assert.Equal(t, "pod web-1: container web running for 37s, not ready; Pod/web-1 Warning Unhealthy: Readiness probe failed: context deadline exceeded (x4)",
 		summarize("Deployment", "web", dep, d))
-	d.Events = d.Events[1:2]
+	long := "Pod/web-1 Warning Unhealthy: Readiness probe failed: " + strings.Repeat("é", 400)
+	d.Events = []string{long}
+	got := summarize("Deployment", "web", dep, d)
+	assert.True(t, utf8.ValidString(got))
+	assert.LessOrEqual(t, len(got), len("pod web-1: container web running for 37s, not ready; ")+summaryEventLen, "a learner's probe output is cut")
+	assert.True(t, strings.HasSuffix(got, "..."))
+	d.Events = []string{"Pod/web-0 Warning Unhealthy: Readiness probe failed: another pod"}
 	assert.Equal(t, "pod web-1: container web running for 37s, not ready", summarize("Deployment", "web", dep, d), "another pod's probe is not this one's")
 }
 
