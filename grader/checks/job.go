@@ -234,6 +234,51 @@ func (r *runState) describe() string {
 	return s
 }
 
+// jobEndGrace is spec.JobEndGrace; a variable for the tests.
+var jobEndGrace = spec.JobEndGrace
+
+// podsEnded reports whether the run has pods and none of them runs any
+// more or will.
+func (r *runState) podsEnded() bool {
+	if len(r.pods) == 0 {
+		return false
+	}
+	for _, p := range r.pods {
+		if !podEnded(p) {
+			return false
+		}
+	}
+	return true
+}
+
+// podEnded reports whether nothing of a pod runs any more or will: the
+// kubelet says it ended, or, before it says so, every container has
+// terminated, or an init container failed, in a pod that never restarts
+// them.
+func podEnded(p *corev1.Pod) bool {
+	switch {
+	case p.Status.Phase == corev1.PodSucceeded || p.Status.Phase == corev1.PodFailed:
+		return true
+	case p.Spec.RestartPolicy != corev1.RestartPolicyNever:
+		return false // OnFailure: a terminated container starts again
+	}
+	sidecars := sidecarsOf(p)
+	for _, s := range p.Status.InitContainerStatuses {
+		if t := s.State.Terminated; t != nil && t.ExitCode != 0 && !sidecars[s.Name] {
+			return true
+		}
+	}
+	if len(p.Status.ContainerStatuses) == 0 || len(p.Status.ContainerStatuses) < len(p.Spec.Containers) {
+		return false
+	}
+	for _, s := range p.Status.ContainerStatuses {
+		if s.State.Terminated == nil {
+			return false
+		}
+	}
+	return true
+}
+
 // podsSay is what the run's pods say of themselves, for messages.
 func (r *runState) podsSay() string {
 	names := make([]string, 0, len(r.pods))
@@ -297,6 +342,9 @@ func watchRun(ctx context.Context, env Env, job *batchv1.Job, k *spec.JobCheck) 
 	}
 	deadline := time.NewTimer(k.Deadline.Duration)
 	defer deadline.Stop()
+	// after the deadline, a run whose pods have all ended waits for the
+	// cluster to mark it ended, up to jobEndGrace (see spec.JobEndGrace)
+	var grace <-chan time.Time
 	run := &runState{job: job, pods: map[string]*corev1.Pod{}}
 	what := fmt.Sprintf("run %s of CronJob %s", job.Name, k.CronJob)
 	for {
@@ -328,12 +376,21 @@ func watchRun(ctx context.Context, env Env, job *batchv1.Job, k *spec.JobCheck) 
 		if why := podsRefused(events.GetStore().List()); why != "" {
 			return nil, Failf("%s cannot start: %s", what, why)
 		}
+		if grace != nil && !run.podsEnded() { // a pod of the run runs again
+			return nil, Failf("%s did not end within %s: %s", what, k.Deadline.Duration, stillGoing(ctx, env, run))
+		}
 		select {
 		case <-last.changed:
 		case <-podChanged:
 		case <-eventSeen:
 		case <-deadline.C:
-			return nil, Failf("%s did not end within %s: %s", what, k.Deadline.Duration, stillGoing(ctx, env, run))
+			if !run.podsEnded() {
+				return nil, Failf("%s did not end within %s: %s", what, k.Deadline.Duration, stillGoing(ctx, env, run))
+			}
+			grace = time.After(jobEndGrace)
+		case <-grace:
+			return nil, fmt.Errorf("%s: its pods had ended by its deadline (%s), but the cluster had not marked the run ended %s later%s",
+				what, k.Deadline.Duration, jobEndGrace, run.podsSay())
 		case <-ctx.Done():
 			if errors.Is(ctx.Err(), context.Canceled) {
 				return nil, errInterrupted
@@ -459,12 +516,7 @@ func quotaAmounts(msg, label string) map[string]resource.Quantity {
 // they are done the pod's containers only wait (PodInitializing), and the
 // init container that failed, waits or still runs is what holds the pod.
 func podState(p *corev1.Pod) string {
-	sidecars := map[string]bool{}
-	for _, c := range p.Spec.InitContainers {
-		// a sidecar (an init container that restarts Always) runs beside
-		// the pod's containers: its running holds nothing up
-		sidecars[c.Name] = c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
-	}
+	sidecars := sidecarsOf(p)
 	for _, s := range p.Status.InitContainerStatuses {
 		if t := s.State.Terminated; sidecars[s.Name] || (t != nil && t.ExitCode == 0) {
 			continue
@@ -490,6 +542,16 @@ func podState(p *corev1.Pod) string {
 		return "still running"
 	}
 	return ""
+}
+
+// sidecarsOf names a pod's sidecars: init containers that restart Always
+// and run beside its containers, so their running holds nothing up.
+func sidecarsOf(p *corev1.Pod) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range p.Spec.InitContainers {
+		out[c.Name] = c.RestartPolicy != nil && *c.RestartPolicy == corev1.ContainerRestartPolicyAlways
+	}
+	return out
 }
 
 // containerState is how one container ended, with its termination

@@ -2,7 +2,10 @@ package checks
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
@@ -231,4 +234,101 @@ func TestRunJobWatchesTheRun(t *testing.T) {
 	var f *Failure
 	require.ErrorAs(t, err, &f, "%v", err)
 	assert.Contains(t, err.Error(), "run retrain-labgrade-x1 of CronJob retrain started 2 pods, at most 1 expected: it retried; pod retrain-labgrade-x1-a container trainer exited with code 3 (Error): bad input data")
+}
+
+// A pod has ended when the kubelet says so, or, before it does, when every
+// container has terminated or an init container failed, in a pod that
+// never restarts them.
+func TestPodEnded(t *testing.T) {
+	terminated := func(code int32) corev1.ContainerState {
+		return corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{ExitCode: code}}
+	}
+	running := corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+	pod := func(policy corev1.RestartPolicy, inits, containers []corev1.ContainerState) *corev1.Pod {
+		p := &corev1.Pod{Spec: corev1.PodSpec{RestartPolicy: policy}, Status: corev1.PodStatus{Phase: corev1.PodRunning}}
+		for i, s := range inits {
+			name := fmt.Sprintf("init-%d", i)
+			p.Spec.InitContainers = append(p.Spec.InitContainers, corev1.Container{Name: name})
+			p.Status.InitContainerStatuses = append(p.Status.InitContainerStatuses, corev1.ContainerStatus{Name: name, State: s})
+		}
+		for i, s := range containers {
+			name := fmt.Sprintf("c-%d", i)
+			p.Spec.Containers = append(p.Spec.Containers, corev1.Container{Name: name})
+			p.Status.ContainerStatuses = append(p.Status.ContainerStatuses, corev1.ContainerStatus{Name: name, State: s})
+		}
+		return p
+	}
+	never, onFailure := corev1.RestartPolicyNever, corev1.RestartPolicyOnFailure
+	assert.True(t, podEnded(pod(never, nil, []corev1.ContainerState{terminated(3)})), "exited, not yet reported Failed")
+	assert.True(t, podEnded(pod(never, []corev1.ContainerState{terminated(0), terminated(1)}, []corev1.ContainerState{{}})), "an init container failed")
+	assert.False(t, podEnded(pod(never, []corev1.ContainerState{terminated(0), running}, []corev1.ContainerState{{}})), "an init container runs")
+	assert.False(t, podEnded(pod(never, nil, []corev1.ContainerState{terminated(0), running})), "one container still runs")
+	assert.False(t, podEnded(pod(onFailure, nil, []corev1.ContainerState{terminated(3)})), "OnFailure starts it again")
+	assert.False(t, podEnded(pod(never, nil, nil)), "no container has a status yet")
+	failed := pod(onFailure, nil, []corev1.ContainerState{running})
+	failed.Status.Phase = corev1.PodFailed
+	assert.True(t, podEnded(failed), "the kubelet's word")
+
+	// a failed sidecar is restarted by the kubelet: it ends nothing
+	always := corev1.ContainerRestartPolicyAlways
+	withSidecar := pod(never, []corev1.ContainerState{terminated(1)}, []corev1.ContainerState{running})
+	withSidecar.Spec.InitContainers[0].RestartPolicy = &always
+	assert.False(t, podEnded(withSidecar))
+}
+
+// Past its deadline, a run whose pods have all ended waits for the cluster
+// to mark it ended, up to the grace: then the check judges the outcome; a
+// Job the cluster never ends is an environment error, not a verdict; a
+// run with a pod still going at its deadline fails as before.
+func TestRunEndedLate(t *testing.T) {
+	defer func(g time.Duration) { jobEndGrace = g }(jobEndGrace)
+	jobEndGrace = 2 * time.Second
+	k := &spec.JobCheck{CronJob: "retrain", Outcome: spec.JobFailed, Reason: "PodFailurePolicy", MaxAttempts: 1, Deadline: spec.Duration{Duration: 100 * time.Millisecond}}
+	k.Default(&spec.Check{})
+	ctx := context.Background()
+	exitedNotFailed := func(name string) *corev1.Pod {
+		p := trainerPod(name, 3)
+		p.Spec.RestartPolicy = corev1.RestartPolicyNever
+		p.Spec.Containers = []corev1.Container{{Name: "trainer"}}
+		p.Status.Phase = corev1.PodRunning
+		return p
+	}
+
+	cs, created := fakeRun(t)
+	env := Env{Clients: &cluster.Clients{Typed: cs}, Namespace: "lab"}
+	go func() {
+		job := <-created
+		_, _ = cs.CoreV1().Pods("lab").Create(ctx, exitedNotFailed(job.Name+"-a"), metav1.CreateOptions{})
+		time.Sleep(600 * time.Millisecond) // past the deadline, within the grace
+		job.Status.Failed = 1
+		job.Status.Conditions = []batchv1.JobCondition{{Type: batchv1.JobFailed, Status: corev1.ConditionTrue, Reason: "PodFailurePolicy", Message: "exit code 3"}}
+		_, _ = cs.BatchV1().Jobs("lab").UpdateStatus(ctx, job, metav1.UpdateOptions{})
+	}()
+	evidence, err := runJob(ctx, env, k)
+	require.NoError(t, err)
+	assert.Contains(t, evidence, "ended Failed (PodFailurePolicy: exit code 3)")
+
+	cs, created = fakeRun(t)
+	env = Env{Clients: &cluster.Clients{Typed: cs}, Namespace: "lab"}
+	go func() {
+		job := <-created
+		_, _ = cs.CoreV1().Pods("lab").Create(ctx, exitedNotFailed(job.Name+"-a"), metav1.CreateOptions{})
+	}()
+	_, err = runJob(ctx, env, k)
+	require.Error(t, err)
+	var f *Failure
+	assert.False(t, errors.As(err, &f), "the cluster's lag is not the learner's: %v", err)
+	assert.Contains(t, err.Error(), "its pods had ended by its deadline (100ms), but the cluster had not marked the run ended 2s later; pod retrain-labgrade-x1-a container trainer exited with code 3 (Error): bad input data")
+
+	cs, created = fakeRun(t)
+	env = Env{Clients: &cluster.Clients{Typed: cs}, Namespace: "lab"}
+	go func() {
+		job := <-created
+		p := exitedNotFailed(job.Name + "-a")
+		p.Status.ContainerStatuses[0].State = corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}
+		_, _ = cs.CoreV1().Pods("lab").Create(ctx, p, metav1.CreateOptions{})
+	}()
+	_, err = runJob(ctx, env, k)
+	require.ErrorAs(t, err, &f, "%v", err)
+	assert.Contains(t, err.Error(), "did not end within 100ms")
 }

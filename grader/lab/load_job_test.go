@@ -45,7 +45,7 @@ func TestLoadJob(t *testing.T) {
 	require.NotNil(t, c.Job)
 	assert.Equal(t, map[string]string{"DATASET_VERSION": "2027-01"}, c.Job.Env)
 	assert.Equal(t, 60*time.Second, c.Job.Deadline.Duration, "default deadline")
-	assert.Equal(t, 90*time.Second, c.Timeout.Duration, "the deadline and room for the queries")
+	assert.Equal(t, 135*time.Second, c.Timeout.Duration, "the deadline, the grace of a run whose pods ended, and room for the queries")
 	assert.True(t, c.IsDisruptive(), "a run changes the cluster")
 	assert.False(t, c.IsQuick())
 	_, kind, name := c.Subject()

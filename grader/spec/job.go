@@ -42,7 +42,11 @@ type JobCheck struct {
 	// what the lab feeds the run, e.g. the dataset version to train on.
 	Env map[string]string `json:"env,omitempty"`
 	// Deadline for the run to end, complete or failed (default 60s). A run
-	// still going then fails the check.
+	// still going then fails the check. A run whose pods have all ended
+	// but whose Job is not yet marked ended (a loaded node reports a pod's
+	// end late, and the Job controller waits for it) gets up to 45s more;
+	// if the Job still has not ended, the check ends in an environment
+	// error, never a verdict.
 	Deadline Duration `json:"deadline,omitempty"`
 	// Outcome expected: Complete (the default) or Failed.
 	Outcome string `json:"outcome,omitempty" jsonschema:"enum=Complete,enum=Failed"`
@@ -75,6 +79,13 @@ type JobQuery struct {
 	Path string `json:"path,omitempty"`
 }
 
+// JobEndGrace is how long past its deadline a run whose pods have all
+// ended may take to be marked ended: nothing the learner wrote runs any
+// more, only the kubelet and the Job controller are behind. In CI a
+// trainer that had exited with its bad-data code was not a failed pod, and
+// its Job not failed, 60 s later.
+const JobEndGrace = 45 * time.Second
+
 // The outcomes of a run: its Job's final condition.
 const (
 	JobComplete = "Complete"
@@ -82,7 +93,8 @@ const (
 )
 
 // Default expects completion within 60s; the check's timeout leaves room
-// for the queries around the run.
+// for the grace of a run whose pods ended and for the queries around the
+// run.
 func (j *JobCheck) Default(c *Check) {
 	if j.Outcome == "" {
 		j.Outcome = JobComplete
@@ -94,7 +106,7 @@ func (j *JobCheck) Default(c *Check) {
 		j.Query.Path = "/"
 	}
 	if c.Timeout.Duration == 0 {
-		c.Timeout.Duration = j.Deadline.Duration + 30*time.Second
+		c.Timeout.Duration = j.Deadline.Duration + JobEndGrace + 30*time.Second
 	}
 }
 
