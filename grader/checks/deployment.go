@@ -265,6 +265,33 @@ func (w *endpointWatch) lowestSeen() (time.Duration, string) {
 	return w.lowAt.Sub(w.origin), w.lowSaw
 }
 
+// restartsSince says which containers of the namespace's pods ended since
+// origin and were started again (a liveness probe that killed a server, a
+// crash), with when and how, the first maxDescribed of them: requests that
+// fail during a rollout while no pod is taken away are often these.
+func (w *endpointWatch) restartsSince() string {
+	w.mu.Lock()
+	origin := w.origin
+	w.mu.Unlock()
+	var says []string
+	for _, obj := range w.pods.GetStore().List() {
+		p := obj.(*corev1.Pod)
+		for _, cs := range p.Status.ContainerStatuses {
+			t := cs.LastTerminationState.Terminated
+			if t == nil || t.FinishedAt.Time.Before(origin) {
+				continue
+			}
+			says = append(says, fmt.Sprintf("pod %s container %s ended at %+.1fs (%s, exit %d) and restarted",
+				p.Name, cs.Name, t.FinishedAt.Sub(origin).Seconds(), t.Reason, t.ExitCode))
+		}
+	}
+	slices.Sort(says)
+	if len(says) > maxDescribed {
+		says = append(says[:maxDescribed], fmt.Sprintf("and %d more", len(says)-maxDescribed))
+	}
+	return strings.Join(says, "; ")
+}
+
 // endpointState says why an endpoint counts or not: the slice's own ready
 // flag, then the pod's (being deleted; not ready with its Ready
 // condition's reason and when it changed, and whether it had been ready;

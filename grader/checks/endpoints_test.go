@@ -148,3 +148,29 @@ func TestEndpointWatchKeepsAPodWhoseReadinessFailed(t *testing.T) {
 	assert.Contains(t, saw, "b not ready (ContainersNotReady)")
 	assert.Contains(t, saw, "after being ready: kept")
 }
+
+// A container that ended since the rollout began and was started again is
+// named with when and how it ended; one that ended before is not.
+func TestEndpointWatchNamesRestarts(t *testing.T) {
+	a, b := servingPod("a", true), servingPod("b", true)
+	cs := fake.NewClientset(a, b, serviceSlice(endpointOf(a, true), endpointOf(b, true)))
+	env := Env{Clients: &cluster.Clients{Typed: cs}, Namespace: "lab"}
+	ctx := context.Background()
+	w := watchReadyEndpoints(ctx, env, "svc")
+	defer w.close()
+	origin := time.Now()
+	w.from(origin)
+	assert.Empty(t, w.restartsSince())
+
+	ended := func(p *corev1.Pod, at time.Time, reason string, code int32) {
+		p.Status.ContainerStatuses = []corev1.ContainerStatus{{Name: "server", RestartCount: 1,
+			LastTerminationState: corev1.ContainerState{Terminated: &corev1.ContainerStateTerminated{
+				FinishedAt: metav1.NewTime(at), Reason: reason, ExitCode: code}}}}
+		_, err := cs.CoreV1().Pods("lab").Update(ctx, p, metav1.UpdateOptions{})
+		require.NoError(t, err)
+	}
+	ended(a, origin.Add(-time.Minute), "Error", 1) // before the rollout
+	ended(b, origin.Add(12500*time.Millisecond), "Error", 2)
+	require.Eventually(t, func() bool { return w.restartsSince() != "" }, 5*time.Second, 10*time.Millisecond)
+	assert.Equal(t, "pod b container server ended at +12.5s (Error, exit 2) and restarted", w.restartsSince())
+}

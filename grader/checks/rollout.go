@@ -61,7 +61,16 @@ func runRollout(ctx context.Context, env Env, r *spec.RolloutCheck) (string, err
 		problems = append(problems, fmt.Sprintf("the rollout to %s did not complete within %s (%s)", r.Image, r.Deadline.Duration, describeStatus(final)))
 	}
 	if sum.Failed > 0 || sum.Sent == 0 {
-		problems = append(problems, sum.String()+" during the rollout")
+		// what else happened meanwhile tells a strategy that dropped
+		// requests from a server that restarted or a probe that failed
+		during := ""
+		if restarts := eps.restartsSince(); restarts != "" {
+			during += "; meanwhile " + restarts
+		}
+		if flaps := eps.flaps(); len(flaps) > 0 {
+			during += fmt.Sprintf("; meanwhile the readiness probe of %s failed for a while", strings.Join(flaps[:min(len(flaps), maxDescribed)], ", "))
+		}
+		problems = append(problems, sum.String()+" during the rollout"+during)
 	}
 	if low := eps.lowest(); low < floor {
 		at, saw := eps.lowestSeen()
