@@ -231,7 +231,7 @@ func (q *queue) grade(ctx context.Context, g Grader, e *Entry) {
 		case cause != nil:
 			e.Outcome, e.Message = Timeout, fmt.Sprintf("%v (%s)", cause, q.o.Deadline)
 		default:
-			e.Outcome, e.Message = Error, environmentError(res)
+			e.Outcome, e.Message = Error, EnvironmentError(res)
 			if attempt == 1 {
 				q.progress.line("[%s] could not grade (%s): once more in a fresh namespace", safeID(e.ID), short(e.Message))
 				continue
@@ -306,10 +306,16 @@ func graded(r *result.Result) Outcome {
 	return ""
 }
 
-// environmentError says why a result is not a grade. It may quote what
+// IsGrade reports whether a result grades its submission: no
+// environment error, and a verdict of passed, not passed or partial. One
+// that is not is graded once more in a fresh namespace (batch and lab
+// test alike).
+func IsGrade(r *result.Result) bool { return graded(r) != "" }
+
+// EnvironmentError says why a result is not a grade. It may quote what
 // the API server said of the learner's objects: it goes through SafeLines
 // before it reaches summary.json and the progress lines.
-func environmentError(r *result.Result) string {
+func EnvironmentError(r *result.Result) string {
 	if r.EnvironmentError != "" {
 		return report.SafeLines(r.EnvironmentError)
 	}

@@ -73,6 +73,12 @@ type Case struct {
 	// Mismatches say how the run differs from what was declared.
 	Mismatches []string `json:"mismatches,omitempty"`
 	Seconds    float64  `json:"seconds"`
+	// FirstAttempt says why the case was graded twice: its first grading
+	// could not grade for a reason of the environment (the container
+	// runtime refused a container, the cluster did not answer in time),
+	// so it was graded once more in a fresh namespace, as batch grades a
+	// class. Result is the second grading's.
+	FirstAttempt string `json:"firstAttempt,omitempty"`
 }
 
 // Report is the outcome of a lab test.
@@ -177,25 +183,38 @@ func Run(ctx context.Context, o Options) (*Report, error) {
 	}
 
 	namespaces := map[string]bool{}
-	caseNS := make([]string, len(cases))
-	for i, c := range cases {
-		ns := CaseNamespace(l.Spec.Namespace, c.Name)
+	unique := func(name string) string {
+		ns := CaseNamespace(l.Spec.Namespace, name)
 		for n := 2; namespaces[ns]; n++ { // two names that read alike as DNS labels
-			ns = CaseNamespace(l.Spec.Namespace, fmt.Sprintf("%s-%d", c.Name, n))
+			ns = CaseNamespace(l.Spec.Namespace, fmt.Sprintf("%s-%d", name, n))
 		}
-		namespaces[ns], caseNS[i] = true, ns
+		namespaces[ns] = true
+		return ns
+	}
+	caseNS, retryNS := make([]string, len(cases)), make([]string, len(cases))
+	for i, c := range cases {
+		caseNS[i] = unique(c.Name)
+	}
+	for i, c := range cases {
+		retryNS[i] = unique(c.Name + "-again")
 	}
 	progress(o.Progress, "== grading %d cases, %d at a time, each in its own namespace", len(cases), parallel)
 	// batch's scheduler: the cases are graded as a class's submissions are
 	batch.Schedule(ctx, parallel, len(cases), func(i int) {
 		c := &cases[i]
-		ns := caseNS[i]
-		progress(o.Progress, "== %s: grading in namespace %s", c.Name, ns)
 		t0 := time.Now()
-		c.Result = s.Grade(ctx, runner.Grading{Namespace: ns, Submission: dirs[i], Name: c.Name, Setup: runner.Fresh, Copies: o.Copies})
+		for _, ns := range []string{caseNS[i], retryNS[i]} {
+			progress(o.Progress, "== %s: grading in namespace %s", c.Name, ns)
+			c.Result = s.Grade(ctx, runner.Grading{Namespace: ns, Submission: dirs[i], Name: c.Name, Setup: runner.Fresh, Copies: o.Copies})
+			// its pods would only slow the cases still running
+			s.DropNamespace(ns)
+			if c.FirstAttempt != "" || ctx.Err() != nil || !gradeAgain(c) {
+				break
+			}
+			c.FirstAttempt = batch.EnvironmentError(c.Result)
+			progress(o.Progress, "== %s: could not grade (%s): once more in a fresh namespace", c.Name, c.FirstAttempt)
+		}
 		c.Seconds = time.Since(t0).Seconds()
-		// its pods would only slow the cases still running
-		s.DropNamespace(ns)
 		c.Mismatches = judge(c)
 		progress(o.Progress, "== %s: %s in %.1fs", c.Name, verdictLine(c), c.Seconds)
 	})
@@ -267,11 +286,23 @@ func minus(a, b []string) []string {
 	return out
 }
 
+// gradeAgain reports whether a case's grading is no grade for a reason of
+// the environment where the case declares a grade: a check ended in error,
+// or the grading could not run. A case that declares verdict error is
+// judged on its first grading.
+func gradeAgain(c *Case) bool {
+	return c.Verdict != result.Errored && !batch.IsGrade(c.Result)
+}
+
 func verdictLine(c *Case) string {
-	if len(c.Mismatches) == 0 {
-		return "as declared"
+	again := ""
+	if c.FirstAttempt != "" {
+		again = " (graded twice: the first grading could not grade: " + c.FirstAttempt + ")"
 	}
-	return "MISMATCH: " + strings.Join(c.Mismatches, "; ")
+	if len(c.Mismatches) == 0 {
+		return "as declared" + again
+	}
+	return "MISMATCH: " + strings.Join(c.Mismatches, "; ") + again
 }
 
 func progress(w io.Writer, format string, a ...any) {

@@ -67,3 +67,23 @@ func TestCaseNamespace(t *testing.T) {
 	assert.LessOrEqual(t, len(long), 63, "a namespace name is a DNS label")
 	assert.NotEqual(t, '-', long[len(long)-1], "that does not end in a dash")
 }
+
+// A case whose grading the environment stopped (a check in error, no
+// grading at all) is graded again, as batch regrades a class's submission;
+// a grade, even a failing one, is not; nor a case that declares error. The
+// line says that the case was graded twice and why.
+func TestGradeAgain(t *testing.T) {
+	all := map[string]result.Outcome{"a": result.Pass, "b": result.Pass, "c": result.Pass}
+	errored := map[string]result.Outcome{"a": result.Fail, "b": result.Pass, "c": result.Error}
+	failing := map[string]result.Outcome{"a": result.Fail, "b": result.Pass, "c": result.Pass}
+	assert.False(t, gradeAgain(&Case{Verdict: result.Passed, Result: run(all)}))
+	assert.False(t, gradeAgain(&Case{Verdict: result.Passed, Result: run(failing)}), "a wrong grade is the lab's to explain")
+	assert.True(t, gradeAgain(&Case{Verdict: result.NotPassed, Result: run(errored)}))
+	assert.True(t, gradeAgain(&Case{Verdict: result.NotPassed, Result: &result.Result{EnvironmentError: "cluster gone"}}))
+	assert.False(t, gradeAgain(&Case{Verdict: result.Errored, Result: run(errored)}), "an error it declares")
+
+	c := &Case{Name: "broken/x", Want: []string{"a"}, Verdict: result.Passed, Result: run(failing),
+		FirstAttempt: "check c ended in error: runc create failed"}
+	c.Mismatches = judge(c)
+	assert.Equal(t, "as declared (graded twice: the first grading could not grade: check c ended in error: runc create failed)", verdictLine(c))
+}
