@@ -107,17 +107,24 @@ func TestEndpointStateOfAForgedEndpoint(t *testing.T) {
 	assert.Equal(t, strings.Repeat("x", maxDescribed)+"and 992 more", regexp.MustCompile(`p\d{4} not a pod of the namespace, `).ReplaceAllString(describeEndpoints(many), "x"))
 }
 
+// watchTwoReadyPods serves a Service with two ready pods, a and b, and
+// watches its endpoints until the test ends.
+func watchTwoReadyPods(t *testing.T) (*fake.Clientset, *endpointWatch, *corev1.Pod, *corev1.Pod) {
+	t.Helper()
+	a, b := servingPod("a", true), servingPod("b", true)
+	cs := fake.NewClientset(a, b, serviceSlice(endpointOf(a, true), endpointOf(b, true)))
+	w := watchReadyEndpoints(context.Background(), Env{Clients: &cluster.Clients{Typed: cs}, Namespace: "lab"}, "svc")
+	t.Cleanup(w.close)
+	return cs, w, a, b
+}
+
 // A pod whose readiness probe fails after it was ready (a probe timing out
 // on a busy node) is not taken away: it stays among the endpoints kept,
 // and is named; the ready count drops, for those who need it (a probe that
 // expects a Service to be unserved).
 func TestEndpointWatchKeepsAPodWhoseReadinessFailed(t *testing.T) {
-	a, b := servingPod("a", true), servingPod("b", true)
-	cs := fake.NewClientset(a, b, serviceSlice(endpointOf(a, true), endpointOf(b, true)))
-	env := Env{Clients: &cluster.Clients{Typed: cs}, Namespace: "lab"}
 	ctx := context.Background()
-	w := watchReadyEndpoints(ctx, env, "svc")
-	defer w.close()
+	cs, w, a, b := watchTwoReadyPods(t)
 	require.Equal(t, 2, w.current())
 	w.from(time.Now())
 
@@ -152,12 +159,8 @@ func TestEndpointWatchKeepsAPodWhoseReadinessFailed(t *testing.T) {
 // A container that ended since the rollout began and was started again is
 // named with when and how it ended; one that ended before is not.
 func TestEndpointWatchNamesRestarts(t *testing.T) {
-	a, b := servingPod("a", true), servingPod("b", true)
-	cs := fake.NewClientset(a, b, serviceSlice(endpointOf(a, true), endpointOf(b, true)))
-	env := Env{Clients: &cluster.Clients{Typed: cs}, Namespace: "lab"}
 	ctx := context.Background()
-	w := watchReadyEndpoints(ctx, env, "svc")
-	defer w.close()
+	cs, w, a, b := watchTwoReadyPods(t)
 	origin := time.Now()
 	w.from(origin)
 	assert.Empty(t, w.restartsSince())
