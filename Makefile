@@ -38,7 +38,8 @@ e2e-env:
 # tests interleave, and CI shows the tail of the log.
 # E2E_LANES: the longest test (TestLabK8sServing, mostly waiting on
 # traffic phases) starts at once and runs beside this many lanes of the
-# other tests, each on a cluster of its own (e2e/helpers_test.go, lane).
+# other tests, each on a cluster of its own (e2e/helpers_test.go, lane);
+# its heaviest part, the parallel namespaces, takes one of the lanes.
 # go test's -parallel only has to let every test start.
 E2E_LANES ?= 2
 E2E_PARALLEL ?= 32

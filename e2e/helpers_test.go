@@ -49,6 +49,10 @@ func laneCount() int {
 	return 2
 }
 
+// laneFirst is the weight of a part that must have the next free lane,
+// ahead of every test waiting.
+const laneFirst = 1 << 20
+
 // laneGather is how long the first grant waits for the other tests to
 // queue: they all start within milliseconds of each other.
 const laneGather = 300 * time.Millisecond
