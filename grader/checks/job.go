@@ -347,6 +347,9 @@ func watchRun(ctx context.Context, env Env, job *batchv1.Job, k *spec.JobCheck) 
 	var grace <-chan time.Time
 	run := &runState{job: job, pods: map[string]*corev1.Pod{}}
 	what := fmt.Sprintf("run %s of CronJob %s", job.Name, k.CronJob)
+	notEnded := func() error {
+		return Failf("%s did not end within %s: %s", what, k.Deadline.Duration, stillGoing(ctx, env, run))
+	}
 	for {
 		latest, deleted := last.get()
 		if latest != nil {
@@ -377,7 +380,7 @@ func watchRun(ctx context.Context, env Env, job *batchv1.Job, k *spec.JobCheck) 
 			return nil, Failf("%s cannot start: %s", what, why)
 		}
 		if grace != nil && !run.podsEnded() { // a pod of the run runs again
-			return nil, Failf("%s did not end within %s: %s", what, k.Deadline.Duration, stillGoing(ctx, env, run))
+			return nil, notEnded()
 		}
 		select {
 		case <-last.changed:
@@ -385,7 +388,7 @@ func watchRun(ctx context.Context, env Env, job *batchv1.Job, k *spec.JobCheck) 
 		case <-eventSeen:
 		case <-deadline.C:
 			if !run.podsEnded() {
-				return nil, Failf("%s did not end within %s: %s", what, k.Deadline.Duration, stillGoing(ctx, env, run))
+				return nil, notEnded()
 			}
 			grace = time.After(jobEndGrace)
 		case <-grace:
